@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* Admin API: the action catalog, an account's audit trail, the signing keys, and the one
+ * public registration function for every /admin/v1 route. */
+#include "admin/admin_int.h"
+
+#define MSG_SIZE 256
+
+static void actions_list(void *appv, const struct http_request *req, struct http_response *res)
+{
+    char actor[STORE_ID_SIZE];
+    struct admin_page pg;
+    struct jsonw w;
+    int n = catalog_count();
+
+    if (!admin_authenticate(appv, req, res, actor) || !admin_page_from_request(req, res, &pg))
+        return;
+    admin_list_begin(&w, res);
+    for (int64_t i = pg.offset; i < n && i < pg.offset + pg.per_page; i++)
+        jsonw_string(&w, catalog_name((int)i));
+    admin_list_end(&w, res, n);
+}
+
+static int audit_row(void *ctx, const struct store_audit_event *row)
+{
+    admin_render_audit(ctx, row);
+    return 0;
+}
+
+static void audit_list(void *appv, const struct http_request *req, struct http_response *res)
+{
+    struct app *app = appv;
+    struct store *st = app->store;
+    char actor[STORE_ID_SIZE];
+    struct store_account acc;
+    struct admin_page pg;
+    struct jsonw w;
+    int64_t total = 0;
+    int rc;
+
+    if (!admin_authenticate(app, req, res, actor) ||
+        !admin_account_from_path(app, req, 0, res, &acc) || !admin_page_from_request(req, res, &pg))
+        return;
+    admin_list_begin(&w, res);
+    rc = st->ops->audit_list(st, acc.id, pg.offset, pg.per_page, audit_row, &w, &total);
+    if (rc) {
+        admin_reply_rc(res, rc, "store failure");
+        return;
+    }
+    admin_list_end(&w, res, total);
+}
+
+static void keys_rotate(void *appv, const struct http_request *req, struct http_response *res)
+{
+    struct app *app = appv;
+    char actor[STORE_ID_SIZE], msg[MSG_SIZE], kid[STORE_KID_SIZE];
+    json_t *body = NULL;
+    const char *alg;
+    int64_t total;
+    int rc;
+
+    if (!admin_authenticate(app, req, res, actor) || !admin_body_object(req, res, true, &body) ||
+        !admin_field_string(body, "alg", false, res, &alg))
+        goto out;
+    rc = admin_keys_rotate(app, alg, actor, kid, msg, sizeof(msg));
+    if (!rc) {
+        buf_reset(&res->body);
+        rc = admin_keys_render(app, kid, 0, 1, &res->body, &total, msg, sizeof(msg));
+    }
+    if (rc) {
+        admin_reply_rc(res, rc, msg);
+        goto out;
+    }
+    res->status = 200;
+out:
+    json_decref(body);
+}
+
+static void keys_list(void *appv, const struct http_request *req, struct http_response *res)
+{
+    struct app *app = appv;
+    char actor[STORE_ID_SIZE], msg[MSG_SIZE] = "response too large";
+    struct admin_page pg;
+    int64_t total = 0;
+    int rc;
+
+    if (!admin_authenticate(app, req, res, actor) || !admin_page_from_request(req, res, &pg))
+        return;
+    buf_reset(&res->body);
+    rc = buf_append_str(&res->body, "{\"items\":");
+    if (!rc)
+        rc = admin_keys_render(app, NULL, pg.offset, pg.per_page, &res->body, &total, msg,
+                               sizeof(msg));
+    if (!rc)
+        rc = buf_appendf(&res->body, ",\"total_count\":%lld}", (long long)total);
+    if (rc) {
+        admin_reply_rc(res, rc, msg);
+        return;
+    }
+    res->status = 200;
+}
+
+void admin_routes_register(struct http_router *rt)
+{
+    admin_routes_accounts(rt);
+    admin_routes_accesses(rt);
+    http_router_add(rt, "GET", ADMIN_PREFIX "/actions", actions_list);
+    http_router_add(rt, "GET", ADMIN_PREFIX "/accounts/{a}/audit", audit_list);
+    http_router_add(rt, "POST", ADMIN_PREFIX "/keys/rotate", keys_rotate);
+    http_router_add(rt, "GET", ADMIN_PREFIX "/keys", keys_list);
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening the application: data directory, server key, store, catalog extensions, caches.
+ * The HTTP server and the background maintenance live in cli/serve.c. */
+#include "app.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "oauth/access_cache.h"
+#include "oauth/catalog.h"
+#include "oauth/usage.h"
+#include "token/token.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SERVER_KEY_HEX 64
+
+static int make_data_dir(const char *dir, char *err, size_t errsz)
+{
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        return 0;
+    snprintf(err, errsz, "cannot create data directory %s: %s", dir, strerror(errno));
+    return RC_EIO;
+}
+
+static int parse_server_key(const char *hex, uint8_t key[32])
+{
+    char trimmed[SERVER_KEY_HEX + 1];
+    size_t n = strcspn(hex, "\r\n");
+    if (n != SERVER_KEY_HEX)
+        return RC_EINVAL;
+    memcpy(trimmed, hex, n);
+    trimmed[n] = '\0';
+    int rc = hex_decode(trimmed, key, 32);
+    sodium_memzero(trimmed, sizeof(trimmed));
+    return rc;
+}
+
+/* Create <dir>/server.key with a new random key; RC_ECONFLICT if another process won. */
+static int create_key_file(const char *path, uint8_t key[32], char *err, size_t errsz)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return RC_ECONFLICT;
+        snprintf(err, errsz, "cannot create %s: %s", path, strerror(errno));
+        return RC_EIO;
+    }
+    char hex[SERVER_KEY_HEX + 2];
+    randombytes_buf(key, 32);
+    hex_encode(key, 32, hex);
+    hex[SERVER_KEY_HEX] = '\n';
+    bool ok = write(fd, hex, SERVER_KEY_HEX + 1) == SERVER_KEY_HEX + 1 && fsync(fd) == 0;
+    close(fd);
+    sodium_memzero(hex, sizeof(hex));
+    if (!ok) {
+        unlink(path);
+        snprintf(err, errsz, "cannot write %s", path);
+        return RC_EIO;
+    }
+    log_msg(LOG_INFO, "created server key", "path", path, NULL);
+    return 0;
+}
+
+static int read_key_file(const char *path, uint8_t key[32], char *err, size_t errsz)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+        snprintf(err, errsz, "%s is readable by others (mode %03o): chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
+        return RC_EINVAL;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
+        return RC_EIO;
+    }
+    char hex[SERVER_KEY_HEX + 8] = {0};
+    size_t n = fread(hex, 1, sizeof(hex) - 1, f);
+    fclose(f);
+    hex[n] = '\0';
+    int rc = parse_server_key(hex, key);
+    sodium_memzero(hex, sizeof(hex));
+    if (rc)
+        snprintf(err, errsz, "%s does not hold 64 hex characters", path);
+    return rc;
+}
+
+static int load_server_key(const struct config *cfg, uint8_t key[32], char *err, size_t errsz)
+{
+    const char *env = getenv("RCAUTH_SERVER_KEY");
+    if (env) {
+        if (parse_server_key(env, key)) {
+            snprintf(err, errsz, "RCAUTH_SERVER_KEY must be 64 hex characters");
+            return RC_EINVAL;
+        }
+        return 0;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/server.key", cfg->data_dir);
+    if (access(path, F_OK) != 0) {
+        int rc = create_key_file(path, key, err, errsz);
+        if (rc != RC_ECONFLICT)
+            return rc;
+    }
+    return read_key_file(path, key, err, errsz);
+}
+
+static int add_extra_actions(const char *list, char *err, size_t errsz)
+{
+    char *copy = xstrdup(list);
+    int rc = 0;
+    for (char *save = NULL, *a = strtok_r(copy, " ,", &save); a && !rc;
+         a = strtok_r(NULL, " ,", &save)) {
+        rc = catalog_add(a);
+        if (rc == RC_ECONFLICT)
+            rc = 0;
+        else if (rc)
+            snprintf(err, errsz, "bad action name in config: '%s'", a);
+    }
+    free(copy);
+    return rc;
+}
+
+int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
+{
+    struct app *app = xcalloc(1, sizeof(*app));
+    app->cfg = *cfg;
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = 0;
+
+    bool is_pg = !strncmp(app->cfg.db, "postgres", 8);
+    if (!is_pg || !getenv("RCAUTH_SERVER_KEY"))
+        rc = make_data_dir(app->cfg.data_dir, err, errsz);
+    if (!rc)
+        rc = load_server_key(&app->cfg, app->server_key, err, errsz);
+    if (!rc && app->cfg.extra_actions)
+        rc = add_extra_actions(app->cfg.extra_actions, err, errsz);
+    if (!rc && (rc = store_open(app->cfg.db, &app->store)))
+        snprintf(err, errsz, "cannot open the store %s", app->cfg.db);
+    if (!rc && (rc = app->store->ops->migrate(app->store)))
+        snprintf(err, errsz, "cannot migrate the store %s", app->cfg.db);
+    if (rc) {
+        app_free(app);
+        return rc;
+    }
+    app->accesses = access_cache_new(app->store);
+    app->usage = usage_new();
+    *out = app;
+    return 0;
+}
+
+int app_open_keys(struct app *app)
+{
+    if (app->keys)
+        return 0;
+    return keyring_open(app->store, app->server_key, &app->keys);
+}
+
+void app_free(struct app *app)
+{
+    if (!app)
+        return;
+    if (app->usage && app->store)
+        usage_flush(app->usage, app->store);
+    usage_free(app->usage);
+    access_cache_free(app->accesses);
+    keyring_free(app->keys);
+    store_close(app->store);
+    sodium_memzero(app->server_key, sizeof(app->server_key));
+    config_cleanup(&app->cfg);
+    free(app);
+}
+
+void app_hash_secret(const struct app *app, const char *secret, uint8_t out[32])
+{
+    crypto_auth_hmacsha256(out, (const unsigned char *)secret, strlen(secret),
+                           app->server_key);
+}
+
+void app_audit(struct app *app, const char *account_id, const char *actor, const char *event,
+               const char *subject)
+{
+    struct store_audit_event e = {0};
+    snprintf(e.account_id, sizeof(e.account_id), "%s", account_id ? account_id : "");
+    snprintf(e.actor, sizeof(e.actor), "%s", actor ? actor : "");
+    snprintf(e.event, sizeof(e.event), "%s", event);
+    snprintf(e.subject, sizeof(e.subject), "%s", subject ? subject : "");
+    e.at = time_now();
+    if (app->store->ops->audit_add(app->store, &e))
+        log_msg(LOG_ERROR, "audit write failed", "event", event, NULL);
+}
+
+void app_changed(struct app *app)
+{
+    access_cache_invalidate(app->accesses);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* The running application: the config, the store, the server key, the signing keys and
+ * the caches, shared by the HTTP handlers, the admin API and the CLI. */
+#ifndef RCAUTH_APP_H
+#define RCAUTH_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/rc.h"
+#include "config.h"
+#include "store/store.h"
+
+struct keyring;
+struct access_cache;
+struct usage_recorder;
+
+struct app {
+    struct config cfg;
+    struct store *store;
+    uint8_t server_key[32];
+    struct keyring *keys;          /* NULL until app_open_keys() */
+    struct access_cache *accesses; /* in-memory cache of accesses by client id */
+    struct usage_recorder *usage;  /* batches last_used_at and auth.failed writes */
+};
+
+/* Open the store (migrating it), read or create the server key (RCAUTH_SERVER_KEY, or
+ * <data_dir>/server.key created 0600), add the config's extra actions to the catalog, and
+ * create the caches. Does not load signing keys. Caller frees with app_free(). Takes
+ * ownership of cfg's strings. err receives a one-line message on failure. */
+int app_open(struct config *cfg, struct app **out, char *err, size_t errsz) RC_MUST_CHECK;
+/* Load (or create) the signing keys. */
+int app_open_keys(struct app *app) RC_MUST_CHECK;
+void app_free(struct app *app);
+
+/* HMAC-SHA-256 of a secret (client secret, admin key) with the server key. */
+void app_hash_secret(const struct app *app, const char *secret, uint8_t out[32]);
+
+/* Record an audit event (errors are logged, not returned: auditing never fails a request).
+ * account_id may be "" for server-wide events; actor is an admin key id, "cli" or "". */
+void app_audit(struct app *app, const char *account_id, const char *actor, const char *event,
+               const char *subject);
+
+/* Tell every cache that accesses or admin keys changed (after a write by this process).
+ * Other processes notice through the store's revision within a second. */
+void app_changed(struct app *app);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* `rcauth keys list|rotate`: the token signing keys (SPEC §4), public parts only. A
+ * running server picks up a rotation by itself within seconds. */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "admin/admin.h"
+#include "app.h"
+#include "cli/cli_int.h"
+
+static const char usage[] = "usage: rcauth keys list\n"
+                            "       rcauth keys rotate [--alg EdDSA|ES256]\n"
+                            "\n"
+                            "Store options: --data DIR, --db LOC, --config FILE.\n";
+
+/* Open the app and its signing keys. */
+static int open_keys(const struct cli_args *a, struct app **app)
+{
+    int rc = cli_open_app(a, app);
+    if (rc)
+        return rc;
+    rc = app_open_keys(*app);
+    if (rc) {
+        app_free(*app);
+        *app = NULL;
+        return cli_error(CLI_FAIL, "cannot load the signing keys (%s)", rc_strerror(rc));
+    }
+    return CLI_OK;
+}
+
+/* The rendered array, one element per line. */
+static int print_lines(const char *array_json)
+{
+    json_t *arr = json_loads(array_json, 0, NULL), *item;
+    size_t i;
+    int rc = CLI_OK;
+    if (!json_is_array(arr))
+        rc = cli_error(CLI_FAIL, "cannot read the key list");
+    json_array_foreach(arr, i, item)
+    {
+        if (rc == CLI_OK && json_dumpf(item, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER))
+            rc = cli_error(CLI_FAIL, "cannot write to stdout");
+        if (rc == CLI_OK && (fputc('\n', stdout) == EOF || fflush(stdout)))
+            rc = cli_error(CLI_FAIL, "cannot write to stdout");
+    }
+    json_decref(arr);
+    return rc;
+}
+
+static int list(int argc, char **argv)
+{
+    const struct cli_option *tables[] = {cli_store_options, NULL};
+    char err[CLI_ERR_SIZE];
+    struct cli_args a;
+    struct app *app = NULL;
+    int64_t total;
+    struct buf b;
+    int rc = cli_start(argc - 1, argv + 1, tables, 0, 0, usage, &a);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    rc = open_keys(&a, &app);
+    if (rc)
+        return rc;
+    buf_init(&b, CLI_OUT_MAX);
+    rc = admin_keys_render(app, NULL, 0, INT64_MAX, &b, &total, err, sizeof(err));
+    rc = rc ? cli_service_error(rc, err) : print_lines(buf_str(&b));
+    buf_cleanup(&b);
+    app_free(app);
+    return rc;
+}
+
+static int rotate(int argc, char **argv)
+{
+    static const struct cli_option own[] = {{.name = "alg", .kind = CLI_ARG}, {.name = NULL}};
+    const struct cli_option *tables[] = {cli_store_options, own, NULL};
+    char err[CLI_ERR_SIZE], kid[STORE_KID_SIZE];
+    struct cli_args a;
+    struct app *app = NULL;
+    int64_t total;
+    struct buf b;
+    int rc = cli_start(argc - 1, argv + 1, tables, 0, 0, usage, &a);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    rc = open_keys(&a, &app);
+    if (rc)
+        return rc;
+    buf_init(&b, CLI_OUT_MAX);
+    rc = admin_keys_rotate(app, cli_value(&a, "alg"), "cli", kid, err, sizeof(err));
+    if (!rc)
+        rc = admin_keys_render(app, kid, 0, 1, &b, &total, err, sizeof(err));
+    if (rc)
+        rc = cli_service_error(rc, err);
+    else if (puts(buf_str(&b)) == EOF || fflush(stdout))
+        rc = cli_error(CLI_FAIL, "cannot write to stdout");
+    buf_cleanup(&b);
+    app_free(app);
+    return rc;
+}
+
+int cli_cmd_keys(int argc, char **argv)
+{
+    static const struct cli_verb verbs[] = {{"list", list}, {"rotate", rotate}, {NULL, NULL}};
+    return cli_run_verb(argc, argv, verbs, usage);
+}

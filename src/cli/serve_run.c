@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* The serve loop: wire the routes, start the HTTP server, and once a second notice changes
+ * made by other processes (store revision → drop caches, reload signing keys) and flush the
+ * usage recorder. Signals only set a flag; the main thread does the stopping. */
+#include "cli/serve.h"
+#include "admin/admin.h"
+#include "common/log.h"
+#include "http/http.h"
+#include "oauth/access_cache.h"
+#include "oauth/oauth.h"
+#include "oauth/usage.h"
+#include "token/token.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_BODY (64 * 1024)
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* "host:port" → host (into buf) and port. */
+static int split_listen(const char *listen, char *host, size_t size, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= size)
+        return RC_EINVAL;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 0 || p > 65535)
+        return RC_EINVAL;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static void observe(void *app, const struct http_request *req, int status, int64_t micros)
+{
+    (void)app;
+    char st[8], us[24];
+    snprintf(st, sizeof(st), "%d", status);
+    snprintf(us, sizeof(us), "%lld", (long long)micros);
+    /* The path only: the query string can carry a token. */
+    log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG, "request", "method", req->method, "path",
+            req->path, "status", st, "micros", us, NULL);
+}
+
+/* Once a second: react to changes made by other processes, flush usage. */
+static void maintain(struct app *app, int64_t *seen_revision)
+{
+    int64_t rev;
+    if (app->store->ops->revision(app->store, &rev) == 0 && rev != *seen_revision) {
+        *seen_revision = rev;
+        access_cache_invalidate(app->accesses);
+        if (keyring_refresh(app->keys))
+            log_msg(LOG_WARN, "could not reload signing keys", NULL);
+    }
+    usage_flush(app->usage, app->store);
+}
+
+int serve_run(struct app *app)
+{
+    char host[256];
+    int port;
+    if (split_listen(app->cfg.listen, host, sizeof(host), &port)) {
+        fprintf(stderr, "rcauth: --listen must be HOST:PORT, got '%s'\n", app->cfg.listen);
+        return 2;
+    }
+    if (app_open_keys(app)) {
+        log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
+        return 1;
+    }
+    struct http_router *rt = http_router_new();
+    oauth_routes_register(rt);
+    admin_routes_register(rt);
+
+    install_signals();
+    struct http_server_config hc = {host, port, app->cfg.threads, MAX_BODY};
+    struct http_server *srv = NULL;
+    if (http_server_start(&hc, rt, app, observe, &srv)) {
+        log_msg(LOG_ERROR, "cannot listen", "listen", app->cfg.listen, NULL);
+        http_router_free(rt);
+        return 1;
+    }
+    char port_s[8];
+    snprintf(port_s, sizeof(port_s), "%d", http_server_port(srv));
+    log_msg(LOG_INFO, "listening", "host", host, "port", port_s, "store", app->store->ops->name,
+            "public_url", app->cfg.public_url, NULL);
+
+    int64_t seen_revision = -1;
+    maintain(app, &seen_revision);
+    for (int tick = 0; !stop_requested; tick++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (tick % 10 == 9)
+            maintain(app, &seen_revision);
+    }
+    log_msg(LOG_INFO, "stopping: draining requests in flight", NULL);
+    http_server_stop(srv);
+    http_router_free(rt);
+    usage_flush(app->usage, app->store);
+    log_msg(LOG_INFO, "stopped", NULL);
+    return 0;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON-lines logging on stderr: one object per line, {"ts":…,"level":…,"msg":…, fields}.
+ * Never pass a secret or a whole token as a field: use log_redact() for tokens. */
+#ifndef RCAUTH_LOG_H
+#define RCAUTH_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_level(enum log_level min);
+/* Log msg with string fields given as key, value pairs ending with NULL:
+ * log_msg(LOG_INFO, "token issued", "client_id", id, "status", "200", NULL); */
+void log_msg(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+
+/* The first 8 characters of a token followed by "…", for log lines; out ≥ 16 bytes. */
+void log_redact(const char *token, char *out, unsigned size);
+
+#endif

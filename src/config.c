@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration: defaults < INI file < RCAUTH_* environment < command-line flags.
+ * Every source goes through config_set(), so one place validates each option. */
+#include "config.h"
+#include "common/xmalloc.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void config_init_defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->data_dir = xstrdup("./rcauth-data");
+    c->listen = xstrdup("127.0.0.1:8080");
+    c->log_level = xstrdup("info");
+    c->refresh_tokens = true;
+}
+
+void config_cleanup(struct config *c)
+{
+    free(c->data_dir);
+    free(c->db);
+    free(c->listen);
+    free(c->public_url);
+    free(c->config_file);
+    free(c->log_level);
+    free(c->extra_actions);
+    memset(c, 0, sizeof(*c));
+}
+
+static void set_string(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = xstrdup(value);
+}
+
+static int parse_int(const char *value, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max)
+        return RC_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *value, bool *out)
+{
+    if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes") ||
+        !strcmp(value, "on")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no") ||
+        !strcmp(value, "off")) {
+        *out = false;
+        return 0;
+    }
+    return RC_EINVAL;
+}
+
+int config_set(struct config *c, const char *name, const char *value, char *err, size_t errsz)
+{
+    int64_t n;
+    if (!strcmp(name, "data")) {
+        set_string(&c->data_dir, value);
+    } else if (!strcmp(name, "db")) {
+        set_string(&c->db, value);
+    } else if (!strcmp(name, "listen")) {
+        set_string(&c->listen, value);
+    } else if (!strcmp(name, "public-url")) {
+        set_string(&c->public_url, value);
+    } else if (!strcmp(name, "config")) {
+        set_string(&c->config_file, value);
+    } else if (!strcmp(name, "log-level")) {
+        if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") &&
+            strcmp(value, "error"))
+            goto bad;
+        set_string(&c->log_level, value);
+    } else if (!strcmp(name, "actions")) {
+        set_string(&c->extra_actions, value);
+    } else if (!strcmp(name, "max-token-lifetime")) {
+        if (parse_int(value, 0, INT64_C(100) * 365 * 86400, &n))
+            goto bad;
+        c->max_token_lifetime = n;
+    } else if (!strcmp(name, "threads")) {
+        if (parse_int(value, 0, 256, &n))
+            goto bad;
+        c->threads = (int)n;
+    } else if (!strcmp(name, "refresh-tokens")) {
+        if (parse_bool(value, &c->refresh_tokens))
+            goto bad;
+    } else {
+        snprintf(err, errsz, "unknown option '%s'", name);
+        return RC_EINVAL;
+    }
+    return 0;
+bad:
+    snprintf(err, errsz, "bad value for %s: '%s'", name, value);
+    return RC_EINVAL;
+}
+
+/* INI keys are the option names; sections only group them ([server], [tokens], [store]). */
+struct ini_ctx {
+    struct config *c;
+    char *err;
+    size_t errsz;
+    int rc;
+};
+
+static int on_ini_item(void *user, const char *section, const char *name, const char *value)
+{
+    (void)section;
+    struct ini_ctx *ctx = user;
+    char key[64];
+    snprintf(key, sizeof(key), "%s", name);
+    for (char *p = key; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    if (!ctx->rc && !strcmp(key, "config"))
+        return 1; /* a file cannot name another file */
+    if (!ctx->rc)
+        ctx->rc = config_set(ctx->c, key, value, ctx->err, ctx->errsz);
+    return ctx->rc == 0;
+}
+
+/* Environment variable names: RCAUTH_ + the option name uppercased, '-' as '_'. */
+static const char *const env_options[] = {
+    "data", "db", "listen", "public-url", "config", "log-level", "actions",
+    "max-token-lifetime", "threads", "refresh-tokens",
+};
+
+static int apply_env(struct config *c, char *err, size_t errsz)
+{
+    for (size_t i = 0; i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+        char var[64] = "RCAUTH_";
+        size_t o = strlen(var);
+        for (const char *p = env_options[i]; *p && o < sizeof(var) - 1; p++)
+            var[o++] = *p == '-' ? '_' : (char)(*p - ('a' <= *p && *p <= 'z' ? 32 : 0));
+        var[o] = '\0';
+        const char *v = getenv(var);
+        if (v && config_set(c, env_options[i], v, err, errsz))
+            return RC_EINVAL;
+    }
+    return 0;
+}
+
+static int apply_file(struct config *c, const char *path, char *err, size_t errsz)
+{
+    struct ini_ctx ctx = {c, err, errsz, 0};
+    int line = ini_parse(path, on_ini_item, &ctx);
+    if (ctx.rc)
+        return ctx.rc;
+    if (line == -1) {
+        snprintf(err, errsz, "cannot open config file %s", path);
+        return RC_EIO;
+    }
+    if (line) {
+        snprintf(err, errsz, "%s:%d: syntax error", path, line);
+        return RC_EINVAL;
+    }
+    return 0;
+}
+
+int config_load(struct config *c, int nflags, const char *const *flag_names,
+                const char *const *flag_values, char *err, size_t errsz)
+{
+    /* The file is named by a flag, else the environment. */
+    const char *file = getenv("RCAUTH_CONFIG");
+    for (int i = 0; i < nflags; i++)
+        if (!strcmp(flag_names[i], "config"))
+            file = flag_values[i];
+    if (file && apply_file(c, file, err, errsz))
+        return RC_EINVAL;
+    if (apply_env(c, err, errsz))
+        return RC_EINVAL;
+    for (int i = 0; i < nflags; i++)
+        if (config_set(c, flag_names[i], flag_values[i], err, errsz))
+            return RC_EINVAL;
+
+    if (!c->db) {
+        size_t n = strlen(c->data_dir) + sizeof("/rcauth.db");
+        c->db = xmalloc(n);
+        snprintf(c->db, n, "%s/rcauth.db", c->data_dir);
+    }
+    if (!c->public_url) {
+        size_t n = strlen(c->listen) + sizeof("http://");
+        c->public_url = xmalloc(n);
+        snprintf(c->public_url, n, "http://%s", c->listen);
+    }
+    /* "http://host/" → "http://host": the issuer is public_url + "/" + account. */
+    size_t n = strlen(c->public_url);
+    while (n > 0 && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
+    return 0;
+}

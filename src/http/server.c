@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* The libmicrohttpd glue: an epoll thread pool that turns each HTTP request into a plain
+ * struct http_request, runs the router, and sends the struct http_response back. Body
+ * size capping (413) happens here; everything about routes, OAuth and logging of
+ * requests is left to the router, the handlers and the observer. */
+#include "http/http.h"
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CONNECTION_TIMEOUT_S 30
+#define CONNECTION_LIMIT 1024
+/* Per-connection pool: request line, headers (8 KiB allowed) and the read buffer. */
+#define CONNECTION_MEMORY (64 * 1024)
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct http_router *rt;
+    void *app;
+    http_observer_fn observer;
+    size_t max_body;
+    int port;
+};
+
+struct kv_list {
+    struct http_kv *items;
+    size_t n;
+    size_t cap;
+};
+
+/* What one request accumulates between the calls of the access handler. */
+struct request_state {
+    int64_t start_us;
+    struct buf body;
+    bool too_large;
+    struct kv_list headers;
+    struct kv_list query;
+    char addr[INET6_ADDRSTRLEN];
+};
+
+static void kv_push(struct kv_list *l, const char *name, const char *value)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+    }
+    l->items[l->n].name = name;
+    l->items[l->n].value = value ? value : "";
+    l->n++;
+}
+
+/* The request line and headers are in MHD's pool for the whole request: keep pointers. */
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    kv_push(cls, key, value);
+    return MHD_YES;
+}
+
+/* Content-Length above the cap: refuse without reading (MHD itself rejects bad values). */
+static bool declared_too_large(struct MHD_Connection *c, size_t max)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end = NULL;
+    unsigned long long n;
+
+    if (!cl)
+        return false;
+    errno = 0;
+    n = strtoull(cl, &end, 10);
+    return errno == ERANGE || n > max;
+}
+
+static struct request_state *state_new(const struct http_server *srv, struct MHD_Connection *c)
+{
+    struct request_state *st = xcalloc(1, sizeof(*st));
+
+    st->start_us = time_mono_us();
+    buf_init(&st->body, srv->max_body);
+    st->too_large = declared_too_large(c, srv->max_body);
+    return st;
+}
+
+static void state_free(struct request_state *st)
+{
+    if (!st)
+        return;
+    buf_cleanup(&st->body);
+    free(st->headers.items);
+    free(st->query.items);
+    free(st);
+}
+
+static void take_body(struct request_state *st, const char *data, size_t len)
+{
+    if (st->too_large)
+        return; /* discard the rest */
+    if (buf_append(&st->body, data, len) != 0) {
+        st->too_large = true;
+        buf_cleanup(&st->body);
+    }
+}
+
+static void client_address(struct MHD_Connection *c, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)size);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)size);
+}
+
+static void build_request(struct request_state *st, struct MHD_Connection *c, const char *url,
+                          const char *method, struct http_request *req)
+{
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &st->query);
+    client_address(c, st->addr, sizeof(st->addr));
+    memset(req, 0, sizeof(*req));
+    req->method = method;
+    req->path = url;
+    req->body = buf_str(&st->body);
+    req->body_len = st->body.len;
+    req->remote_addr = st->addr;
+    req->headers = st->headers.items;
+    req->nheaders = st->headers.n;
+    req->query = st->query.items;
+    req->nquery = st->query.n;
+}
+
+static struct MHD_Response *to_mhd(struct http_response *res)
+{
+    size_t len = res->body.len;
+    char *data = buf_steal(&res->body);
+    struct MHD_Response *mr = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+
+    if (!mr) {
+        free(data);
+        return NULL;
+    }
+    for (int i = 0; i < res->nheaders; i++) {
+        if (MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value) != MHD_YES)
+            log_msg(LOG_WARN, "response header refused", "name", res->headers[i].name, NULL);
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            res->content_type ? res->content_type : "application/json");
+    return mr;
+}
+
+static enum MHD_Result respond(struct http_server *srv, struct request_state *st,
+                               struct MHD_Connection *c, const char *url, const char *method)
+{
+    struct http_request req;
+    struct http_response res;
+    struct MHD_Response *mr;
+    enum MHD_Result ret = MHD_NO;
+
+    build_request(st, c, url, method, &req);
+    http_response_init(&res);
+    if (st->too_large)
+        http_response_error(&res, 413, "invalid_request", "request body too large");
+    else
+        http_router_dispatch(srv->rt, srv->app, &req, &res);
+    mr = to_mhd(&res);
+    if (!mr)
+        goto out;
+    ret = MHD_queue_response(c, (unsigned)res.status, mr);
+    MHD_destroy_response(mr);
+    if (srv->observer)
+        srv->observer(srv->app, &req, res.status, time_mono_us() - st->start_us);
+out:
+    http_response_cleanup(&res);
+    return ret;
+}
+
+/* libmicrohttpd calls this once when the headers are in, once per piece of body, and once
+ * more with *upload_size == 0 when the request is complete. Answering only on that last
+ * call keeps the connection alive: an answer on the first call makes MHD close it. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct request_state *st = *con_cls;
+
+    (void)version;
+    if (!st) {
+        *con_cls = state_new(srv, c);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        take_body(st, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return respond(srv, st, c, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    state_free(*con_cls);
+    *con_cls = NULL;
+}
+
+/* MHD's own diagnostics go to our JSON log. */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[256];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    if (n && msg[n - 1] == '\n')
+        msg[n - 1] = '\0';
+    log_msg(LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
+}
+
+static int parse_address(const char *host, int port, struct sockaddr_storage *ss, unsigned *flags)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof(*ss));
+    if (port < 0 || port > 65535)
+        return RC_EINVAL;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *flags |= MHD_USE_IPv6;
+        return 0;
+    }
+    return RC_EINVAL;
+}
+
+static unsigned pool_size(int threads)
+{
+    long n = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+int http_server_start(const struct http_server_config *cfg, const struct http_router *rt, void *app,
+                      http_observer_fn observer, struct http_server **out)
+{
+    struct http_server *srv = xcalloc(1, sizeof(*srv));
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    const union MHD_DaemonInfo *info;
+    int rc = RC_EINVAL;
+
+    *out = NULL;
+    srv->rt = rt;
+    srv->app = app;
+    srv->observer = observer;
+    srv->max_body = cfg->max_body;
+    if (parse_address(cfg->host, cfg->port, &ss, &flags) != 0)
+        goto out;
+    rc = RC_EIO;
+    /* The logger goes first so that MHD reports option errors through it too. */
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        pool_size(cfg->threads), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    if (!srv->daemon)
+        goto out;
+    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : cfg->port;
+    *out = srv;
+    rc = 0;
+out:
+    if (rc) {
+        log_msg(LOG_ERROR, "cannot start the HTTP server", "host", cfg->host, NULL);
+        free(srv);
+    }
+    return rc;
+}
+
+int http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

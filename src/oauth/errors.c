@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The OAuth error table. */
+#include "oauth/errors.h"
+
+static const struct {
+    const char *code;
+    int status;
+} table[] = {
+    [OAUTH_INVALID_REQUEST] = {"invalid_request", 400},
+    [OAUTH_INVALID_CLIENT] = {"invalid_client", 401},
+    [OAUTH_INVALID_GRANT] = {"invalid_grant", 400},
+    [OAUTH_UNSUPPORTED_GRANT_TYPE] = {"unsupported_grant_type", 400},
+    [OAUTH_INVALID_SCOPE] = {"invalid_scope", 400},
+    [OAUTH_TEMPORARILY_UNAVAILABLE] = {"temporarily_unavailable", 429},
+    [OAUTH_INVALID_TOKEN] = {"invalid_token", 401},
+    [OAUTH_SERVER_ERROR] = {"server_error", 500},
+};
+
+void oauth_error_respond(struct http_response *res, enum oauth_error e, const char *description,
+                         bool basic_used)
+{
+    http_response_error(res, table[e].status, table[e].code, description);
+    if (e == OAUTH_INVALID_CLIENT && basic_used)
+        http_response_header(res, "WWW-Authenticate", "Basic realm=\"rcauth\"");
+    if (e == OAUTH_INVALID_TOKEN)
+        http_response_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+}
+
+void oauth_no_store(struct http_response *res)
+{
+    http_response_header(res, "Cache-Control", "no-store");
+    http_response_header(res, "Pragma", "no-cache");
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* OAuth errors as data (RFC 6749 §5.2, RFC 6750 §3.1): one table gives each its code and
+ * status; oauth_error_respond() writes the JSON body and the headers. */
+#ifndef RCAUTH_OAUTH_ERRORS_H
+#define RCAUTH_OAUTH_ERRORS_H
+
+#include <stdbool.h>
+
+#include "http/http.h"
+
+enum oauth_error {
+    OAUTH_INVALID_REQUEST,
+    OAUTH_INVALID_CLIENT,
+    OAUTH_INVALID_GRANT,
+    OAUTH_UNSUPPORTED_GRANT_TYPE,
+    OAUTH_INVALID_SCOPE,
+    OAUTH_TEMPORARILY_UNAVAILABLE,
+    OAUTH_INVALID_TOKEN,
+    OAUTH_SERVER_ERROR,
+};
+
+/* Write the error into res. basic_used adds WWW-Authenticate: Basic to invalid_client
+ * (RFC 6749 §5.2); invalid_token always gets WWW-Authenticate: Bearer (RFC 6750 §3). */
+void oauth_error_respond(struct http_response *res, enum oauth_error e, const char *description,
+                         bool basic_used);
+
+/* Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). */
+void oauth_no_store(struct http_response *res);
+
+#endif

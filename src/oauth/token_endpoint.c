@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/* POST /{account}/token (SPEC §2): client authentication, scope, and issuing an access
+ * token (and a refresh token) for the client_credentials and refresh_token grants.
+ * The request path reads only memory (the access cache) and performs no SQL write but the
+ * refresh chain's compare-and-swap; usage is recorded in memory and flushed later. */
+#include "app.h"
+#include "common/ids.h"
+#include "common/jsonw.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "oauth/access_cache.h"
+#include "oauth/errors.h"
+#include "oauth/oauth.h"
+#include "oauth/refresh.h"
+#include "oauth/scope.h"
+#include "oauth/token_request.h"
+#include "oauth/usage.h"
+#include "token/token.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TOKEN_BUF_MAX (64 * 1024)
+
+static const char auth_failed[] = "client authentication failed";
+
+/* Hash of a secret nobody holds, compared against when the client id is unknown, so an
+ * unknown client and a wrong secret cost the same (SPEC §2). */
+static const uint8_t dummy_hash[32];
+
+static bool secret_matches(const struct app *app, const char *secret, const uint8_t hash[32])
+{
+    uint8_t got[32];
+    app_hash_secret(app, secret ? secret : "", got);
+    bool ok = sodium_memcmp(got, hash, 32) == 0;
+    sodium_memzero(got, sizeof(got));
+    return ok && secret;
+}
+
+/* Record usage at most once a second per access: the recorder takes a lock. */
+static void note_used(struct app *app, struct cached_access *a, int64_t now)
+{
+    int64_t last = __atomic_load_n(&a->last_noted, __ATOMIC_RELAXED);
+    if (last != now && __atomic_compare_exchange_n(&a->last_noted, &last, now, false,
+                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        usage_note_used(app->usage, a->client_id, now);
+}
+
+/* RFC 6749 §2.3.1. Unknown, wrong secret, revoked and foreign accesses all fail the same
+ * way. After a mismatch against a cached entry the store is read once more, so a secret
+ * rotated by another process works at once. On success *out is a cache reference. */
+static int authenticate(struct app *app, const char *account, const char *client_id,
+                        const char *secret, struct cached_access **out)
+{
+    struct cached_access *a = NULL;
+    int rc = RC_ENOTFOUND;
+    if (client_id && id_is_uuid(client_id))
+        rc = access_cache_get(app->accesses, client_id, false, &a);
+    bool ok = secret_matches(app, secret, rc ? dummy_hash : a->secret_hash);
+    if (!rc && !ok) {
+        access_cache_put(app->accesses, a);
+        a = NULL;
+        rc = access_cache_get(app->accesses, client_id, true, &a);
+        ok = !rc && secret_matches(app, secret, a->secret_hash);
+    }
+    if (!rc && ok && !a->revoked_at && !strcmp(a->account_id, account)) {
+        *out = a;
+        return 0;
+    }
+    access_cache_put(app->accesses, a);
+    usage_note_failure(app->usage, account, client_id && id_is_uuid(client_id) ? client_id : "",
+                       time_now());
+    return RC_EINVAL;
+}
+
+/* Lifetime of the access token: the request's, else the default (0 = no expiry), bounded
+ * by the configured maximum. */
+static int token_lifetime(const struct app *app, bool given, int64_t asked, int64_t fallback,
+                          int64_t *out)
+{
+    int64_t max = app->cfg.max_token_lifetime;
+    int64_t v = given ? asked : fallback;
+    if (max && v > max)
+        return RC_EINVAL;
+    *out = (max && v == 0) ? max : v;
+    return 0;
+}
+
+static int sign_access_token(struct app *app, const struct cached_access *a, const char *scope,
+                             int64_t lifetime, int64_t now, struct buf *out)
+{
+    struct token_claims c = {0};
+    snprintf(c.iss, sizeof(c.iss), "%s/%s", app->cfg.public_url, a->account_id);
+    memcpy(c.client_id, a->client_id, sizeof(c.client_id));
+    memcpy(c.account, a->account_id, sizeof(c.account));
+    c.scope = (char *)scope;
+    uint8_t jti[16];
+    randombytes_buf(jti, sizeof(jti));
+    base64url_encode(jti, sizeof(jti), c.jti);
+    c.iat = now;
+    c.exp = lifetime ? now + lifetime : 0;
+    return token_sign(app->keys, NULL, &c, out);
+}
+
+/* Write the success answer (RFC 6749 §5.1). rc_claims is the refresh chain to continue,
+ * or NULL for none. */
+static void respond_tokens(struct app *app, const struct cached_access *a, const char *scope,
+                           int64_t lifetime, const struct refresh_claims *rc_claims,
+                           struct http_response *res)
+{
+    int64_t now = time_now();
+    struct buf at, rt;
+    buf_init(&at, TOKEN_BUF_MAX);
+    buf_init(&rt, TOKEN_BUF_MAX);
+    int rc = sign_access_token(app, a, scope, lifetime, now, &at);
+    if (!rc && rc_claims)
+        rc = refresh_encode(app->server_key, rc_claims, &rt);
+    if (rc) {
+        log_msg(LOG_ERROR, "cannot sign a token", "error", rc_strerror(rc), NULL);
+        oauth_error_respond(res, OAUTH_SERVER_ERROR, "the token could not be signed", false);
+        goto out;
+    }
+    struct jsonw w;
+    jsonw_init(&w, &res->body);
+    jsonw_object_begin(&w);
+    jsonw_kv_string(&w, "access_token", buf_str(&at));
+    jsonw_kv_string(&w, "token_type", "Bearer");
+    jsonw_kv_int(&w, "expires_in", lifetime);
+    jsonw_kv_string(&w, "scope", scope);
+    if (rc_claims)
+        jsonw_kv_string(&w, "refresh_token", buf_str(&rt));
+    jsonw_object_end(&w);
+    if (jsonw_finish(&w)) {
+        oauth_error_respond(res, OAUTH_SERVER_ERROR, NULL, false);
+        goto out;
+    }
+    res->status = 200;
+    note_used(app, (struct cached_access *)a, now);
+out:
+    buf_cleanup(&at);
+    buf_cleanup(&rt);
+}
+
+static void client_credentials(struct app *app, const char *account,
+                               const struct token_request *tr, struct http_response *res)
+{
+    struct cached_access *a = NULL;
+    struct granted_scope g = {0};
+    struct buf scope;
+    buf_init(&scope, TOKEN_BUF_MAX);
+    int64_t lifetime;
+    if (authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
+        oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
+        goto out;
+    }
+    if (token_lifetime(app, tr->has_expires_in, tr->expires_in, 0, &lifetime)) {
+        oauth_error_respond(res, OAUTH_INVALID_REQUEST,
+                            "expires_in is above the server's maximum token lifetime", false);
+        goto out;
+    }
+    const char *asked = tr->scope && strcmp(tr->scope, "*") ? tr->scope : NULL;
+    if (scope_grant(a, asked, app->store, &g) || scope_format(&g, &scope)) {
+        oauth_error_respond(res, OAUTH_INVALID_SCOPE,
+                            "the scope asks for actions or environments the access does not have",
+                            false);
+        goto out;
+    }
+    if (app->cfg.refresh_tokens) {
+        struct refresh_claims rcl;
+        refresh_claims_init(&rcl, a->client_id, buf_str(&scope), lifetime);
+        respond_tokens(app, a, buf_str(&scope), lifetime, &rcl, res);
+        refresh_claims_cleanup(&rcl);
+    } else {
+        respond_tokens(app, a, buf_str(&scope), lifetime, NULL, res);
+    }
+out:
+    scope_cleanup(&g);
+    buf_cleanup(&scope);
+    access_cache_put(app->accesses, a);
+}
+
+/* The chain moves forward in the store; a spent generation revokes the chain. */
+static bool advance_chain(struct app *app, struct refresh_claims *c)
+{
+    enum store_refresh_result result;
+    if (app->store->ops->refresh_rotate(app->store, c->chain_id, c->client_id, c->generation,
+                                        time_now(), &result))
+        return false;
+    if (result == STORE_REFRESH_SPENT)
+        log_msg(LOG_WARN, "refresh token reused: chain revoked", "client_id", c->client_id,
+                NULL);
+    if (result != STORE_REFRESH_ROTATED)
+        return false;
+    c->generation++;
+    return true;
+}
+
+/* RFC 6749 §6. The client_secret is optional (SPEC §2) but checked when given. */
+static void refresh_grant(struct app *app, const char *account, const struct token_request *tr,
+                          struct http_response *res)
+{
+    struct refresh_claims c = {0};
+    struct cached_access *a = NULL;
+    int64_t lifetime;
+    if (!tr->refresh_token) {
+        oauth_error_respond(res, OAUTH_INVALID_REQUEST, "refresh_token is missing", false);
+        goto out;
+    }
+    if (tr->client_secret) {
+        if (authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
+            oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
+            goto out;
+        }
+        access_cache_put(app->accesses, a);
+        a = NULL;
+    }
+    if (refresh_decode(app->server_key, tr->refresh_token, &c) ||
+        (tr->client_id && strcmp(tr->client_id, c.client_id)) ||
+        access_cache_get(app->accesses, c.client_id, false, &a) || a->revoked_at ||
+        strcmp(a->account_id, account)) {
+        oauth_error_respond(res, OAUTH_INVALID_GRANT, "the refresh token is invalid", false);
+        goto out;
+    }
+    if (tr->scope && strcmp(tr->scope, "*") && strcmp(tr->scope, c.scope)) {
+        oauth_error_respond(res, OAUTH_INVALID_SCOPE,
+                            "a refreshed token keeps the scope of the original", false);
+        goto out;
+    }
+    if (token_lifetime(app, tr->has_expires_in, tr->expires_in, c.lifetime, &lifetime)) {
+        oauth_error_respond(res, OAUTH_INVALID_REQUEST,
+                            "expires_in is above the server's maximum token lifetime", false);
+        goto out;
+    }
+    if (!advance_chain(app, &c)) {
+        oauth_error_respond(res, OAUTH_INVALID_GRANT,
+                            "the refresh token is spent, revoked or unknown", false);
+        goto out;
+    }
+    c.lifetime = lifetime;
+    respond_tokens(app, a, c.scope, lifetime, &c, res);
+out:
+    refresh_claims_cleanup(&c);
+    access_cache_put(app->accesses, a);
+}
+
+void oauth_token_handler(void *appv, const struct http_request *req, struct http_response *res)
+{
+    struct app *app = appv;
+    const char *account = req->params[0];
+    struct token_request tr;
+    const char *why = NULL;
+    if (token_request_parse(req, &tr, &why)) {
+        oauth_error_respond(res, OAUTH_INVALID_REQUEST, why, false);
+        goto out;
+    }
+    if (!tr.grant_type || !strcmp(tr.grant_type, "client_credentials"))
+        client_credentials(app, account, &tr, res);
+    else if (!strcmp(tr.grant_type, "refresh_token") && app->cfg.refresh_tokens)
+        refresh_grant(app, account, &tr, res);
+    else
+        oauth_error_respond(res, OAUTH_UNSUPPORTED_GRANT_TYPE,
+                            "grant_type must be client_credentials or refresh_token", false);
+    token_request_cleanup(&tr);
+out:
+    oauth_no_store(res);
+}
