@@ -122,13 +122,17 @@ static int print_token(const struct buf *answer, bool whole)
     return rc;
 }
 
-/* A non-200 answer: its body on stderr (the server's JSON error), exit 1. */
+/* A non-200 answer: one line on stderr, "rcauth: HTTP <status>: <the server's JSON error>"
+ * (newlines folded so scripts read one line), exit 1. */
 static int print_failure(const struct buf *answer, long status)
 {
-    if (answer->len)
-        fprintf(stderr, "%s\n", buf_str(answer));
-    else
-        fprintf(stderr, "rcauth: HTTP status %ld\n", status);
+    fprintf(stderr, "rcauth: HTTP %ld", status);
+    if (answer->len) {
+        fputs(": ", stderr);
+        for (const char *c = buf_str(answer); *c; c++)
+            fputc(*c == '\n' || *c == '\r' ? ' ' : *c, stderr);
+    }
+    fputc('\n', stderr);
     return CLI_FAIL;
 }
 

@@ -133,11 +133,13 @@ static int parse_form(const struct http_request *req, struct params *p, const ch
 
 static int parse_body(const struct http_request *req, struct params *p, const char **why)
 {
-    if (req->body_len == 0)
-        return 0; /* e.g. Basic credentials and every default */
     const char *type = http_header(req, "Content-Type");
+    /* An empty JSON document is malformed; an empty form or no body at all is not (Basic
+     * credentials and every default). */
     if (type && is_media_type(type, "application/json"))
         return parse_json(req, p, why);
+    if (req->body_len == 0)
+        return 0;
     if (type && is_media_type(type, "application/x-www-form-urlencoded"))
         return parse_form(req, p, why);
     *why = "unsupported content type: send application/json or "

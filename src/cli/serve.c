@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* `rcauth serve`: parse the server's options, open the app, and hand it to serve_run()
+ * (serve_run.c), which owns the HTTP server and the maintenance loop. */
+#include <stdio.h>
+
+#include "app.h"
+#include "cli/cli.h"
+#include "cli/serve.h"
+
+static const char usage[] =
+    "usage: rcauth serve [--listen HOST:PORT] [--public-url URL]\n"
+    "                    [--max-token-lifetime SECONDS] [--no-refresh-tokens]\n"
+    "                    [--threads N] [--log-level debug|info|warn|error]\n"
+    "                    [--data DIR] [--db LOC] [--config FILE]\n"
+    "\n"
+    "Run the authorization server until SIGINT or SIGTERM (requests in flight are\n"
+    "finished first). Defaults: --listen 127.0.0.1:8080, --data ./rcauth-data,\n"
+    "--public-url http://<listen>, tokens without a maximum lifetime, refresh tokens on,\n"
+    "one worker thread per core. Logs are JSON lines on stderr.\n"
+    "Variables: RCAUTH_LISTEN, RCAUTH_PUBLIC_URL, RCAUTH_DATA, RCAUTH_DB, RCAUTH_CONFIG,\n"
+    "RCAUTH_SERVER_KEY (64 hex chars; else DIR/server.key, created 0600).\n";
+
+int cli_serve(int argc, char **argv)
+{
+    const struct cli_option *tables[] = {cli_store_options, cli_serve_options, NULL};
+    struct cli_args a;
+    struct app *app = NULL;
+    int rc = cli_start(argc - 1, argv + 1, tables, 0, 0, usage, &a);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    rc = cli_open_app(&a, &app);
+    if (rc)
+        return rc;
+    rc = serve_run(app);
+    app_free(app);
+    return rc;
+}
