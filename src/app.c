@@ -181,8 +181,7 @@ void app_free(struct app *app)
 
 void app_hash_secret(const struct app *app, const char *secret, uint8_t out[32])
 {
-    crypto_auth_hmacsha256(out, (const unsigned char *)secret, strlen(secret),
-                           app->server_key);
+    crypto_auth_hmacsha256(out, (const unsigned char *)secret, strlen(secret), app->server_key);
 }
 
 void app_audit(struct app *app, const char *account_id, const char *actor, const char *event,

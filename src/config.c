@@ -130,8 +130,11 @@ static int on_ini_item(void *user, const char *section, const char *name, const 
 
 /* Environment variable names: RCAUTH_ + the option name uppercased, '-' as '_'. */
 static const char *const env_options[] = {
-    "data", "db", "listen", "public-url", "config", "log-level", "actions",
-    "max-token-lifetime", "threads", "refresh-tokens",
+    "data",    "db",
+    "listen",  "public-url",
+    "config",  "log-level",
+    "actions", "max-token-lifetime",
+    "threads", "refresh-tokens",
 };
 
 static int apply_env(struct config *c, char *err, size_t errsz)

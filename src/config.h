@@ -11,16 +11,16 @@
 #include "common/rc.h"
 
 struct config {
-    char *data_dir;      /* --data, RCAUTH_DATA; default "./rcauth-data" */
-    char *db;            /* --db, RCAUTH_DB; default <data_dir>/rcauth.db */
-    char *listen;        /* --listen, RCAUTH_LISTEN; default "127.0.0.1:8080" */
-    char *public_url;    /* --public-url, RCAUTH_PUBLIC_URL; default "http://" + listen */
-    char *config_file;   /* --config, RCAUTH_CONFIG; INI file, optional */
+    char *data_dir;             /* --data, RCAUTH_DATA; default "./rcauth-data" */
+    char *db;                   /* --db, RCAUTH_DB; default <data_dir>/rcauth.db */
+    char *listen;               /* --listen, RCAUTH_LISTEN; default "127.0.0.1:8080" */
+    char *public_url;           /* --public-url, RCAUTH_PUBLIC_URL; default "http://" + listen */
+    char *config_file;          /* --config, RCAUTH_CONFIG; INI file, optional */
     int64_t max_token_lifetime; /* seconds; 0 = none; [tokens] max_lifetime */
-    bool refresh_tokens; /* issue refresh tokens; default true */
-    int threads;         /* 0 = cores */
-    char *log_level;     /* debug|info|warn|error */
-    char *extra_actions; /* space-separated actions added to the catalog */
+    bool refresh_tokens;        /* issue refresh tokens; default true */
+    int threads;                /* 0 = cores */
+    char *log_level;            /* debug|info|warn|error */
+    char *extra_actions;        /* space-separated actions added to the catalog */
 };
 
 void config_init_defaults(struct config *c);

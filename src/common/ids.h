@@ -10,8 +10,8 @@
 
 #include "common/rc.h"
 
-#define ID_XID_LEN 20   /* [0-9a-v]{20} */
-#define ID_UUID_LEN 36  /* 8-4-4-4-12 lowercase hex */
+#define ID_XID_LEN 20    /* [0-9a-v]{20} */
+#define ID_UUID_LEN 36   /* 8-4-4-4-12 lowercase hex */
 #define ID_SECRET_LEN 64 /* 256 random bits as lowercase hex */
 
 /* A new xid-style id (time-ordered, 20 chars of [0-9a-v]) into out[ID_XID_LEN + 1]. */

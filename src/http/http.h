@@ -22,15 +22,15 @@ struct http_kv {
 
 /* Everything borrowed, valid during the handler call. */
 struct http_request {
-    const char *method;     /* "GET", "POST"… */
-    const char *path;       /* percent-decoded path, without the query string */
-    const char *body;       /* NUL-terminated, body_len bytes ("" when none) */
+    const char *method; /* "GET", "POST"… */
+    const char *path;   /* percent-decoded path, without the query string */
+    const char *body;   /* NUL-terminated, body_len bytes ("" when none) */
     size_t body_len;
     const char *remote_addr; /* "127.0.0.1" */
     bool is_tls;
     const struct http_kv *headers; /* in arrival order; names as sent */
     size_t nheaders;
-    const struct http_kv *query;   /* decoded query items, in order */
+    const struct http_kv *query; /* decoded query items, in order */
     size_t nquery;
     const char *params[HTTP_MAX_PARAMS]; /* the {…} path segments the route matched */
     int nparams;
@@ -41,7 +41,7 @@ struct http_response {
     struct buf body;          /* JSON unless content_type says otherwise */
     const char *content_type; /* static string; default "application/json" */
     struct {
-        char *name; /* owned */
+        char *name;  /* owned */
         char *value; /* owned */
     } headers[HTTP_MAX_RESPONSE_HEADERS];
     int nheaders;
@@ -110,9 +110,8 @@ struct http_server_config {
 typedef void (*http_observer_fn)(void *app, const struct http_request *req, int status,
                                  int64_t micros);
 struct http_server;
-int http_server_start(const struct http_server_config *cfg, const struct http_router *rt,
-                      void *app, http_observer_fn observer,
-                      struct http_server **out) RC_MUST_CHECK;
+int http_server_start(const struct http_server_config *cfg, const struct http_router *rt, void *app,
+                      http_observer_fn observer, struct http_server **out) RC_MUST_CHECK;
 int http_server_port(const struct http_server *srv);
 /* Stop accepting, finish requests in flight, free. NULL is a no-op. */
 void http_server_stop(struct http_server *srv);

@@ -21,7 +21,7 @@ struct cached_access {
     int nenvs;
     int64_t revoked_at;
     int64_t last_noted; /* last second usage was recorded; atomic, see oauth/usage.h */
-    int refs; /* guarded by the cache lock */
+    int refs;           /* guarded by the cache lock */
 };
 
 struct access_cache;

@@ -73,8 +73,7 @@ int refresh_encode(const uint8_t server_key[32], const struct refresh_claims *c,
         rc = append_b64(&signed_part, (const uint8_t *)payload.data, payload.len);
     uint8_t key[32], mac[32];
     derive_key(server_key, key);
-    crypto_auth_hmacsha256(mac, (const unsigned char *)buf_str(&signed_part), signed_part.len,
-                           key);
+    crypto_auth_hmacsha256(mac, (const unsigned char *)buf_str(&signed_part), signed_part.len, key);
     sodium_memzero(key, sizeof(key));
     if (!rc)
         rc = buf_append(out, signed_part.data, signed_part.len);

@@ -142,8 +142,8 @@ out:
     buf_cleanup(&rt);
 }
 
-static void client_credentials(struct app *app, const char *account,
-                               const struct token_request *tr, struct http_response *res)
+static void client_credentials(struct app *app, const char *account, const struct token_request *tr,
+                               struct http_response *res)
 {
     struct cached_access *a = NULL;
     struct granted_scope g = {0};
@@ -188,8 +188,7 @@ static bool advance_chain(struct app *app, struct refresh_claims *c)
                                         time_now(), &result))
         return false;
     if (result == STORE_REFRESH_SPENT)
-        log_msg(LOG_WARN, "refresh token reused: chain revoked", "client_id", c->client_id,
-                NULL);
+        log_msg(LOG_WARN, "refresh token reused: chain revoked", "client_id", c->client_id, NULL);
     if (result != STORE_REFRESH_ROTATED)
         return false;
     c->generation++;

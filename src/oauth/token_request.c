@@ -10,8 +10,15 @@
 #include <strings.h>
 
 /* The body parameters we read; anything else is ignored (RFC 6749 §3.2). */
-enum param { P_GRANT_TYPE, P_SCOPE, P_CLIENT_ID, P_CLIENT_SECRET, P_REFRESH_TOKEN, P_EXPIRES_IN,
-             P_COUNT };
+enum param {
+    P_GRANT_TYPE,
+    P_SCOPE,
+    P_CLIENT_ID,
+    P_CLIENT_SECRET,
+    P_REFRESH_TOKEN,
+    P_EXPIRES_IN,
+    P_COUNT
+};
 static const char *const param_names[P_COUNT] = {
     "grant_type", "scope", "client_id", "client_secret", "refresh_token", "expires_in",
 };
@@ -170,8 +177,8 @@ static int read_expires_in(const struct http_request *req, const struct params *
 
 /* RFC 6749 §2.3.1: Basic credentials; a client must not use two methods at once. A body
  * client_id equal to the Basic one is tolerated (some libraries always send it). */
-static int read_basic(const struct http_request *req, struct params *p,
-                      struct token_request *out, const char **why)
+static int read_basic(const struct http_request *req, struct params *p, struct token_request *out,
+                      const char **why)
 {
     char *id = NULL, *secret = NULL;
     int rc = http_basic_parse(req, &id, &secret);
@@ -198,8 +205,7 @@ static int read_basic(const struct http_request *req, struct params *p,
     return rc;
 }
 
-int token_request_parse(const struct http_request *req, struct token_request *out,
-                        const char **why)
+int token_request_parse(const struct http_request *req, struct token_request *out, const char **why)
 {
     memset(out, 0, sizeof(*out));
     struct params p = {0};
@@ -225,8 +231,7 @@ int token_request_parse(const struct http_request *req, struct token_request *ou
 
 void token_request_cleanup(struct token_request *r)
 {
-    char **all[] = {&r->grant_type, &r->scope, &r->client_id, &r->client_secret,
-                    &r->refresh_token};
+    char **all[] = {&r->grant_type, &r->scope, &r->client_id, &r->client_secret, &r->refresh_token};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         if (*all[i]) {
             sodium_memzero(*all[i], strlen(*all[i]));

@@ -72,8 +72,8 @@ void usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at
     pthread_mutex_unlock(&u->lock);
 }
 
-void usage_note_failure(struct usage_recorder *u, const char *account_id,
-                        const char *client_id, int64_t at)
+void usage_note_failure(struct usage_recorder *u, const char *account_id, const char *client_id,
+                        int64_t at)
 {
     int64_t minute = at - at % 60;
     pthread_mutex_lock(&u->lock);

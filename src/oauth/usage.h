@@ -17,8 +17,8 @@ struct usage_recorder *usage_new(void);
 void usage_free(struct usage_recorder *u);
 void usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at);
 /* A failed client authentication at an account's token endpoint. client_id may be "". */
-void usage_note_failure(struct usage_recorder *u, const char *account_id,
-                        const char *client_id, int64_t at);
+void usage_note_failure(struct usage_recorder *u, const char *account_id, const char *client_id,
+                        int64_t at);
 /* Write what was noted since the last flush; what cannot be written is dropped and logged. */
 int usage_flush(struct usage_recorder *u, struct store *st);
 

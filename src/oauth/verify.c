@@ -108,8 +108,7 @@ out:
     token_claims_cleanup(&c);
 }
 
-static void healthz_handler(void *app, const struct http_request *req,
-                            struct http_response *res)
+static void healthz_handler(void *app, const struct http_request *req, struct http_response *res)
 {
     (void)app;
     (void)req;

@@ -17,13 +17,13 @@
 
 #include "common/rc.h"
 
-#define STORE_ID_SIZE 65     /* account/env ids: up to 64 chars of [A-Za-z0-9_-] */
-#define STORE_NAME_SIZE 801  /* names: up to 200 UTF-8 chars = 800 bytes */
+#define STORE_ID_SIZE 65    /* account/env ids: up to 64 chars of [A-Za-z0-9_-] */
+#define STORE_NAME_SIZE 801 /* names: up to 200 UTF-8 chars = 800 bytes */
 #define STORE_CLIENT_ID_SIZE 37
 #define STORE_KID_SIZE 48
 #define STORE_ALG_SIZE 8
-#define STORE_PUBKEY_MAX 128  /* Ed25519: 32 bytes; P-256 uncompressed: 65 */
-#define STORE_SEALED_MAX 256  /* secretbox nonce + MAC + private key (PKCS#8 DER for ES256) */
+#define STORE_PUBKEY_MAX 128 /* Ed25519: 32 bytes; P-256 uncompressed: 65 */
+#define STORE_SEALED_MAX 256 /* secretbox nonce + MAC + private key (PKCS#8 DER for ES256) */
 #define STORE_EVENT_SIZE 32
 
 struct store_account {
@@ -44,8 +44,8 @@ struct store_access {
     char client_id[STORE_CLIENT_ID_SIZE];
     char account_id[STORE_ID_SIZE];
     char name[STORE_NAME_SIZE];
-    char *environments; /* owned; env ids separated by one space; "" = all environments */
-    char *actions;      /* owned; action names separated by one space, catalog order */
+    char *environments;      /* owned; env ids separated by one space; "" = all environments */
+    char *actions;           /* owned; action names separated by one space, catalog order */
     uint8_t secret_hash[32]; /* HMAC-SHA-256(server key, secret) */
     int64_t created_at;
     int64_t last_used_at;
@@ -75,11 +75,11 @@ struct store_audit_event {
     int64_t id;
     char account_id[STORE_ID_SIZE]; /* "" for server-wide events (admin keys, signing keys) */
     int64_t at;
-    char actor[STORE_ID_SIZE];      /* admin key id, "cli", or "" */
-    char event[STORE_EVENT_SIZE];   /* access.created, auth.failed, … (SPEC §6) */
-    char subject[STORE_ID_SIZE];    /* client id, admin key id, kid… */
-    int64_t count;                  /* aggregated events (auth.failed per minute); else 1 */
-    char *detail;                   /* owned; a JSON object as text, or NULL */
+    char actor[STORE_ID_SIZE];    /* admin key id, "cli", or "" */
+    char event[STORE_EVENT_SIZE]; /* access.created, auth.failed, … (SPEC §6) */
+    char subject[STORE_ID_SIZE];  /* client id, admin key id, kid… */
+    int64_t count;                /* aggregated events (auth.failed per minute); else 1 */
+    char *detail;                 /* owned; a JSON object as text, or NULL */
 };
 
 /* Outcomes of refresh_rotate(). */

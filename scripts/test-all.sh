@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make test`: every suite, after `make build` (which ran install-deps.sh). Runs the static
+# checks, each cmocka unit binary, then the end-to-end suite against build/rcauth, and ends
+# with one line "N passed, N failed" summing test cases over all suites. Exit 0 only when
+# nothing failed and every suite ran at least one test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD="${BUILD:-build}"
+passed=0
+failed=0
+log_dir="$BUILD/test-logs"
+mkdir -p "$log_dir"
+
+fail_suite() { # name why
+    echo "test-all: $1: $2" >&2
+    failed=$((failed + 1))
+}
+
+# --- static checks: each counts as one test --------------------------------------------
+check() { # name command...
+    local name=$1
+    shift
+    if "$@" >"$log_dir/$name.log" 2>&1; then
+        passed=$((passed + 1))
+    else
+        fail_suite "$name" "failed (see $log_dir/$name.log)"
+        cat "$log_dir/$name.log" >&2
+    fi
+}
+no_banned_calls() {
+    ! grep -rnE '\b(sprintf|strcpy|strcat|strtok|atoi|gets|rand)\s*\(' src --include='*.[ch]'
+}
+check format make -s format-check
+check banned-calls no_banned_calls
+
+# --- unit tests (cmocka prints its summary on stderr) ----------------------------------
+units=$(find "$BUILD" -maxdepth 1 -name 'test_*' -type f -executable | LC_ALL=C sort)
+[ -n "$units" ] || fail_suite unit "no unit test binaries in $BUILD (is libcmocka-dev installed?)"
+for t in $units; do
+    name=$(basename "$t")
+    (cd "$BUILD" && "./$name") >"$log_dir/$name.log" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log_dir/$name.log" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log_dir/$name.log" | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ "$rc" -ne 0 ] || [ -z "$p$f" ]; then
+        [ -n "$f" ] || fail_suite "$name" "exited $rc without a cmocka summary"
+        grep -E 'FAILED|ERROR|Assert|error' "$log_dir/$name.log" >&2
+    fi
+done
+
+# --- end-to-end suite --------------------------------------------------------------------
+e2e_log="$log_dir/e2e.log"
+scripts/test-e2e.sh "$@" 2>&1 | tee "$e2e_log"
+summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$e2e_log" | tail -1)
+[ -n "$summary" ] || summary=$(grep -E '[0-9]+ (passed|failed|error)' "$e2e_log" | tail -1)
+p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+')
+f=$(grep -oE '[0-9]+ failed' <<<"$summary" | grep -oE '[0-9]+')
+e=$(grep -oE '[0-9]+ errors?' <<<"$summary" | grep -oE '[0-9]+')
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0} + ${e:-0}))
+[ -n "$p" ] || fail_suite e2e "no test passed (see $e2e_log)"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
