@@ -49,8 +49,6 @@ bool admin_authenticate(struct app *app, const struct http_request *req, struct 
                         char *actor)
 {
     int rc;
-    /* Admin answers may carry secrets or describe them: never cached anywhere. */
-    http_response_header(res, "Cache-Control", "no-store");
     rc = admin_key_check(app, http_bearer(req), actor);
     if (rc == RC_ENOTFOUND)
         return deny(res);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Admin API: the action catalog, an account's audit trail, the signing keys, and the one
+/* Admin API: the action catalog, the audit trails, the signing keys, and the one
  * public registration function for every /admin/v1 route. */
 #include "admin/admin_int.h"
 
@@ -26,27 +26,43 @@ static int audit_row(void *ctx, const struct store_audit_event *row)
     return 0;
 }
 
-static void audit_list(void *appv, const struct http_request *req, struct http_response *res)
+/* One page of the audit events of account_id ("" for the server-wide ones). */
+static void audit_page(struct app *app, const char *account_id, const struct admin_page *pg,
+                       struct http_response *res)
 {
-    struct app *app = appv;
     struct store *st = app->store;
-    char actor[STORE_ID_SIZE];
-    struct store_account acc;
-    struct admin_page pg;
     struct jsonw w;
     int64_t total = 0;
-    int rc;
 
-    if (!admin_authenticate(app, req, res, actor) ||
-        !admin_account_from_path(app, req, 0, res, &acc) || !admin_page_from_request(req, res, &pg))
-        return;
     admin_list_begin(&w, res);
-    rc = st->ops->audit_list(st, acc.id, pg.offset, pg.per_page, audit_row, &w, &total);
+    int rc = st->ops->audit_list(st, account_id, pg->offset, pg->per_page, audit_row, &w, &total);
     if (rc) {
         admin_reply_rc(res, rc, "store failure");
         return;
     }
     admin_list_end(&w, res, total);
+}
+
+/* GET /accounts/{a}/audit: the account's accesses and failed authentications. */
+static void audit_list(void *appv, const struct http_request *req, struct http_response *res)
+{
+    char actor[STORE_ID_SIZE];
+    struct store_account acc;
+    struct admin_page pg;
+
+    if (admin_authenticate(appv, req, res, actor) &&
+        admin_account_from_path(appv, req, 0, res, &acc) && admin_page_from_request(req, res, &pg))
+        audit_page(appv, acc.id, &pg, res);
+}
+
+/* GET /audit: the events of no account (admin keys, signing keys). */
+static void audit_list_server(void *appv, const struct http_request *req, struct http_response *res)
+{
+    char actor[STORE_ID_SIZE];
+    struct admin_page pg;
+
+    if (admin_authenticate(appv, req, res, actor) && admin_page_from_request(req, res, &pg))
+        audit_page(appv, "", &pg, res);
 }
 
 static void keys_rotate(void *appv, const struct http_request *req, struct http_response *res)
@@ -105,6 +121,7 @@ void admin_routes_register(struct http_router *rt)
     admin_routes_accesses(rt);
     http_router_add(rt, "GET", ADMIN_PREFIX "/actions", actions_list);
     http_router_add(rt, "GET", ADMIN_PREFIX "/accounts/{a}/audit", audit_list);
+    http_router_add(rt, "GET", ADMIN_PREFIX "/audit", audit_list_server);
     http_router_add(rt, "POST", ADMIN_PREFIX "/keys/rotate", keys_rotate);
     http_router_add(rt, "GET", ADMIN_PREFIX "/keys", keys_list);
 }

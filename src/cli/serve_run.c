@@ -59,9 +59,9 @@ static void observe(void *app, const struct http_request *req, int status, int64
     char st[8], us[24];
     snprintf(st, sizeof(st), "%d", status);
     snprintf(us, sizeof(us), "%lld", (long long)micros);
-    /* The path only: the query string can carry a token. */
-    log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG, "request", "method", req->method, "path",
-            req->path, "status", st, "micros", us, NULL);
+    /* The route, not the path: a path or query can carry a token or a secret. */
+    log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG, "request", "method", req->method, "route",
+            req->route ? req->route : "none", "status", st, "micros", us, NULL);
 }
 
 /* Once a second: react to changes made by other processes, flush usage. */

@@ -23,7 +23,7 @@ struct http_kv {
 /* Everything borrowed, valid during the handler call. */
 struct http_request {
     const char *method; /* "GET", "POST"… */
-    const char *path;   /* percent-decoded path, without the query string */
+    const char *path;   /* as sent, not percent-decoded; without the query string */
     const char *body;   /* NUL-terminated, body_len bytes ("" when none) */
     size_t body_len;
     const char *remote_addr; /* "127.0.0.1" */
@@ -34,6 +34,9 @@ struct http_request {
     size_t nquery;
     const char *params[HTTP_MAX_PARAMS]; /* the {…} path segments the route matched */
     int nparams;
+    const char *route; /* set by the router: the pattern that answered ("/{account}/token"),
+                        * or NULL; logs name the route, never the path, which may hold a
+                        * token or a secret */
 };
 
 struct http_response {

@@ -228,6 +228,7 @@ void http_router_dispatch(const struct http_router *rt, void *app, struct http_r
     r = find(rt, req->method, path, &path_known);
     if (!r && method_is(req->method, "HEAD"))
         r = find(rt, "GET", path, &path_known); /* HEAD is GET without a body */
+    req->route = r ? r->pattern : NULL;
     if (r)
         run(r, app, req, path, res);
     else if (path_known)

@@ -43,10 +43,14 @@ struct kv_list {
 /* What one request accumulates between the calls of the access handler. */
 struct request_state {
     int64_t start_us;
+    char *uri;    /* owned: the request target exactly as sent, split at '?' into path/query */
+    char *query;  /* into uri, after the '?' ("" when none) */
+    bool started; /* the access handler has seen the headers */
     struct buf body;
     bool too_large;
+    bool bad_query;
     struct kv_list headers;
-    struct kv_list query;
+    struct http_form query_items;
     char addr[INET6_ADDRSTRLEN];
 };
 
@@ -85,13 +89,23 @@ static bool declared_too_large(struct MHD_Connection *c, size_t max)
     return errno == ERANGE || n > max;
 }
 
-static struct request_state *state_new(const struct http_server *srv, struct MHD_Connection *c)
+/* MHD's URI log callback: called with the request target before MHD percent-decodes it.
+ * We keep that raw form, because routes match the path exactly as sent (SPEC §12: nothing
+ * is normalised, so "/A%2Ftoken" is not "/A/token") and the query is decoded by our own
+ * stricter form parser. The returned state becomes the request's *con_cls. */
+static void *state_new(void *cls, const char *uri, struct MHD_Connection *c)
 {
+    const struct http_server *srv = cls;
     struct request_state *st = xcalloc(1, sizeof(*st));
 
+    (void)c;
     st->start_us = time_mono_us();
+    st->uri = xstrdup(uri ? uri : "");
+    char *q = strchr(st->uri, '?');
+    if (q)
+        *q++ = '\0';
+    st->query = q ? q : st->uri + strlen(st->uri);
     buf_init(&st->body, srv->max_body);
-    st->too_large = declared_too_large(c, srv->max_body);
     return st;
 }
 
@@ -101,7 +115,8 @@ static void state_free(struct request_state *st)
         return;
     buf_cleanup(&st->body);
     free(st->headers.items);
-    free(st->query.items);
+    http_form_cleanup(&st->query_items);
+    free(st->uri);
     free(st);
 }
 
@@ -130,22 +145,23 @@ static void client_address(struct MHD_Connection *c, char *out, size_t size)
                   (socklen_t)size);
 }
 
-static void build_request(struct request_state *st, struct MHD_Connection *c, const char *url,
-                          const char *method, struct http_request *req)
+static void build_request(struct request_state *st, struct MHD_Connection *c, const char *method,
+                          struct http_request *req)
 {
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &st->query);
+    /* A malformed query (bad escape, encoded NUL, too many items) is answered 400. */
+    st->bad_query = http_form_parse(st->query, strlen(st->query), &st->query_items) != 0;
     client_address(c, st->addr, sizeof(st->addr));
     memset(req, 0, sizeof(*req));
     req->method = method;
-    req->path = url;
+    req->path = st->uri;
     req->body = buf_str(&st->body);
     req->body_len = st->body.len;
     req->remote_addr = st->addr;
     req->headers = st->headers.items;
     req->nheaders = st->headers.n;
-    req->query = st->query.items;
-    req->nquery = st->query.n;
+    req->query = st->bad_query ? NULL : st->query_items.items;
+    req->nquery = st->bad_query ? 0 : st->query_items.n;
 }
 
 static struct MHD_Response *to_mhd(struct http_response *res)
@@ -162,23 +178,32 @@ static struct MHD_Response *to_mhd(struct http_response *res)
         if (MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value) != MHD_YES)
             log_msg(LOG_WARN, "response header refused", "name", res->headers[i].name, NULL);
     }
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            res->content_type ? res->content_type : "application/json");
+    if (len || res->status != 204)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                res->content_type ? res->content_type : "application/json");
+    /* Answers carry tokens, secrets and per-client data: never cached unless a handler
+     * says otherwise (RFC 6749 §5.1 asks it of the token endpoint, errors included). */
+    if (!MHD_get_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL)) {
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_PRAGMA, "no-cache");
+    }
     return mr;
 }
 
 static enum MHD_Result respond(struct http_server *srv, struct request_state *st,
-                               struct MHD_Connection *c, const char *url, const char *method)
+                               struct MHD_Connection *c, const char *method)
 {
     struct http_request req;
     struct http_response res;
     struct MHD_Response *mr;
     enum MHD_Result ret = MHD_NO;
 
-    build_request(st, c, url, method, &req);
+    build_request(st, c, method, &req);
     http_response_init(&res);
     if (st->too_large)
         http_response_error(&res, 413, "invalid_request", "request body too large");
+    else if (st->bad_query)
+        http_response_error(&res, 400, "invalid_request", "the query string is malformed");
     else
         http_router_dispatch(srv->rt, srv->app, &req, &res);
     mr = to_mhd(&res);
@@ -203,9 +228,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct http_server *srv = cls;
     struct request_state *st = *con_cls;
 
+    (void)url; /* MHD's percent-decoded copy; we route on st->uri */
     (void)version;
-    if (!st) {
-        *con_cls = state_new(srv, c);
+    if (!st->started) {
+        st->started = true;
+        st->too_large = declared_too_large(c, srv->max_body);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -213,7 +240,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    return respond(srv, st, c, url, method);
+    return respond(srv, st, c, method);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -291,7 +318,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
         pool_size(cfg->threads), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, state_new, srv, MHD_OPTION_END);
     if (!srv->daemon)
         goto out;
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -25,9 +25,3 @@ void oauth_error_respond(struct http_response *res, enum oauth_error e, const ch
     if (e == OAUTH_INVALID_TOKEN)
         http_response_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 }
-
-void oauth_no_store(struct http_response *res)
-{
-    http_response_header(res, "Cache-Control", "no-store");
-    http_response_header(res, "Pragma", "no-cache");
-}

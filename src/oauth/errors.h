@@ -24,7 +24,4 @@ enum oauth_error {
 void oauth_error_respond(struct http_response *res, enum oauth_error e, const char *description,
                          bool basic_used);
 
-/* Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). */
-void oauth_no_store(struct http_response *res);
-
 #endif

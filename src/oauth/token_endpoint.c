@@ -48,29 +48,31 @@ static void note_used(struct app *app, struct cached_access *a, int64_t now)
 }
 
 /* RFC 6749 §2.3.1. Unknown, wrong secret, revoked and foreign accesses all fail the same
- * way. After a mismatch against a cached entry the store is read once more, so a secret
- * rotated by another process works at once. On success *out is a cache reference. */
+ * way. After a mismatch the store is read once more, so that a secret rotated by another
+ * process works at once; an unknown client pays a second hash too, so that both failures
+ * cost the same (SPEC §2). A failure is recorded under the client id only when it is an
+ * access of that account, so that random ids cannot grow the audit trail. On success *out
+ * is a cache reference. */
 static int authenticate(struct app *app, const char *account, const char *client_id,
                         const char *secret, struct cached_access **out)
 {
     struct cached_access *a = NULL;
-    int rc = RC_ENOTFOUND;
-    if (client_id && id_is_uuid(client_id))
-        rc = access_cache_get(app->accesses, client_id, false, &a);
-    bool ok = secret_matches(app, secret, rc ? dummy_hash : a->secret_hash);
-    if (!rc && !ok) {
+    bool known = client_id && id_is_uuid(client_id) &&
+                 access_cache_get(app->accesses, client_id, false, &a) == 0;
+    bool ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
+    if (!ok) {
         access_cache_put(app->accesses, a);
         a = NULL;
-        rc = access_cache_get(app->accesses, client_id, true, &a);
-        ok = !rc && secret_matches(app, secret, a->secret_hash);
+        known = known && access_cache_get(app->accesses, client_id, true, &a) == 0;
+        ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
     }
-    if (!rc && ok && !a->revoked_at && !strcmp(a->account_id, account)) {
+    bool ours = known && !strcmp(a->account_id, account);
+    if (ok && ours && !a->revoked_at) {
         *out = a;
         return 0;
     }
+    usage_note_failure(app->usage, account, ours ? client_id : "", time_now());
     access_cache_put(app->accesses, a);
-    usage_note_failure(app->usage, account, client_id && id_is_uuid(client_id) ? client_id : "",
-                       time_now());
     return RC_EINVAL;
 }
 
@@ -251,16 +253,17 @@ void oauth_token_handler(void *appv, const struct http_request *req, struct http
     const char *why = NULL;
     if (token_request_parse(req, &tr, &why)) {
         oauth_error_respond(res, OAUTH_INVALID_REQUEST, why, false);
-        goto out;
+        return;
     }
     if (!tr.grant_type || !strcmp(tr.grant_type, "client_credentials"))
         client_credentials(app, account, &tr, res);
     else if (!strcmp(tr.grant_type, "refresh_token") && app->cfg.refresh_tokens)
         refresh_grant(app, account, &tr, res);
+    else if (!strcmp(tr.grant_type, "refresh_token"))
+        oauth_error_respond(res, OAUTH_UNSUPPORTED_GRANT_TYPE,
+                            "this server does not issue refresh tokens", false);
     else
         oauth_error_respond(res, OAUTH_UNSUPPORTED_GRANT_TYPE,
                             "grant_type must be client_credentials or refresh_token", false);
     token_request_cleanup(&tr);
-out:
-    oauth_no_store(res);
 }

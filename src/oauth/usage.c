@@ -109,6 +109,11 @@ int usage_flush(struct usage_recorder *u, struct store *st)
             rc = RC_ESTORE;
     for (int i = 0; i < p->nfailures; i++) {
         struct store_audit_event e = {0};
+        struct store_account acct;
+        /* Failures at the path of an account that does not exist are not audited: they
+         * belong to no one, and would let anyone grow the table. */
+        if (st->ops->account_get(st, p->failures[i].account_id, &acct))
+            continue;
         memcpy(e.account_id, p->failures[i].account_id, sizeof(e.account_id));
         memcpy(e.subject, p->failures[i].client_id, sizeof(e.subject));
         snprintf(e.event, sizeof(e.event), "auth.failed");

@@ -76,7 +76,6 @@ void oauth_verify_handler(void *appv, const struct http_request *req, struct htt
     struct app *app = appv;
     bool twice;
     const char *token = token_of(req, &twice);
-    oauth_no_store(res);
     if (twice || !token) {
         oauth_error_respond(res, OAUTH_INVALID_REQUEST,
                             twice ? "access_token is given twice" : "access_token is missing",

@@ -471,3 +471,18 @@ def test_no_admin_get_body_so_far_holds_a_secret():
     for url, text in bodies:
         leaks = helpers.find_leaks(secrets, text)
         assert not leaks, "GET %s leaks %r" % (url, leaks)
+
+
+def test_server_audit_has_admin_key_and_signing_key_events(base, server, admin):
+    """Events of no account (admin keys, signing keys) are at /admin/v1/audit."""
+    r = admin.post("/keys/rotate", {})
+    assert r.status_code in (200, 201), r.text
+    r = admin.get("/audit", params={"_max_per_page": "1000"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    events = [e["event"] for e in d["items"]]
+    assert "admin_key.created" in events, d
+    rotated = [e for e in d["items"] if e["event"] == "keys.rotated"]
+    assert rotated and rotated[-1]["actor"] == admin_key_id(server), d
+    assert d["total_count"] >= len(d["items"])
+    assert helpers.Admin(base, "rcak_" + "0" * 64).get("/audit").status_code == 401

@@ -4,6 +4,7 @@ need: JSON errors on every path, //token, negative expires_in, 401 vs 400 at GET
 single-spaced scopes, leftover headers at verification, no redirects, URL-safe tokens,
 error bodies that never echo a secret, token or client id."""
 
+import http.client
 import json
 
 import pytest
@@ -343,3 +344,66 @@ def test_verify_errors_never_echo_token(base, admin, acct):
     r = verify(base, t)
     assert r.status_code == 401
     _assert_no_echo(r, t, p, s, a["client_id"])
+
+
+# ---------------------------------------------------------------- the target as sent
+
+
+def raw_request(base, method, target, body=None, headers=None):
+    """Send the request target byte for byte (requests and curl re-quote and collapse)."""
+    conn = http.client.HTTPConnection(base.split("//")[1], timeout=10)
+    conn.request(method, target, body=body, headers=headers or {})
+    r = conn.getresponse()
+    text = r.read().decode()
+    conn.close()
+    return r.status, text
+
+
+@pytest.mark.parametrize("path", ["/{acc}%2Ftoken", "/{acc}/tok%65n", "/x/../{acc}/token",
+                                  "/{acc}/./token", "/{acc}/token/."])
+def test_percent_encoded_or_dotted_path_is_not_normalised(base, acct, access, path):
+    """Routes match the path exactly as sent: an encoded slash or letter, or a dot segment,
+    is another path."""
+    body = json.dumps({"grant_type": "client_credentials", "client_id": access["client_id"],
+                       "client_secret": access["client_secret"]})
+    status, text = raw_request(base, "POST", path.replace("{acc}", acct["id"]), body,
+                               {"Content-Type": "application/json"})
+    assert status == 404, (status, text)
+    assert "access_token" not in text
+    assert json.loads(text)["error"]
+
+
+def test_percent_encoded_account_id_is_another_account(base, acct, access):
+    body = json.dumps({"client_id": access["client_id"],
+                       "client_secret": access["client_secret"]})
+    encoded = "%%%02X" % ord(acct["id"][0]) + acct["id"][1:]
+    status, text = raw_request(base, "POST", "/%s/token" % encoded, body,
+                               {"Content-Type": "application/json"})
+    assert status == 401 and json.loads(text)["error"] == "invalid_client", (status, text)
+
+
+def test_percent_encoded_query_is_decoded(base, acct, access):
+    d = helpers.get_token(base, acct["id"], access)
+    r = post_token(base, "/%s/token?expires_in=%%31%%38%%30%%30" % acct["id"],
+                   json_body={"client_id": access["client_id"],
+                              "client_secret": access["client_secret"]})
+    assert helpers.assert_token_ok(r)["expires_in"] == 1800
+    token = d["access_token"].replace(".", "%2E")
+    r = requests.get(base + "/token?access_token=" + token, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("query", ["access_token=%ZZ", "access_token=%", "access_token=a%00b",
+                                   "expires_in=1&access_token=%G1"])
+def test_malformed_query_is_json_400(base, query):
+    status, text = raw_request(base, "GET", "/token?" + query)
+    assert status == 400, (status, text)
+    assert json.loads(text)["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/nope"), ("PUT", "/token"),
+                                         ("GET", "/token"), ("GET", "/healthz"),
+                                         ("GET", "/admin/v1/accounts")])
+def test_every_answer_is_not_cacheable(base, method, path):
+    """Answers carry tokens and per-client data; errors included, none may be cached."""
+    helpers.assert_no_cache(req(method, base + path))

@@ -338,3 +338,21 @@ def test_refresh_missing_token(base, acct, access):
     assert r.status_code == 400, (r.status_code, r.text)
     body = assert_token_error(r, 400, None)
     assert body["error"] in ("invalid_request", "invalid_grant"), body
+
+
+def test_refresh_grant_when_refresh_tokens_are_off():
+    """--no-refresh-tokens: no refresh_token in the answer, and the grant is unsupported."""
+    from conftest import make_server
+    srv = make_server("no-refresh", ["--no-refresh-tokens"])
+    try:
+        admin = srv.admin()
+        acct = admin.create_account()
+        a = admin.create_access(acct["id"], actions=["flag.read"])
+        d = helpers.get_token(srv.base, acct["id"], a)
+        assert "refresh_token" not in d, d
+        r = helpers.refresh_request(srv.base, acct["id"], a["client_id"], "rt1.x.y",
+                                    client_secret=a["client_secret"])
+        assert_token_error(r, 400, "unsupported_grant_type")
+    finally:
+        srv.stop()
+        srv.kill()
