@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* The one check of an access token shared by every endpoint that reads one. Revocation is
+ * read from the access cache, which the revoking process invalidates at once and other
+ * processes within a second (store revision). */
+#include "oauth/token_check.h"
+
+#include <string.h>
+
+enum token_check_result oauth_token_check(struct app *app, const char *token, int64_t now,
+                                          struct token_check *out)
+{
+    memset(out, 0, sizeof(*out));
+    switch (token_verify(app->keys, token, strlen(token), now, &out->claims)) {
+    case TOKEN_VALID:
+        break;
+    case TOKEN_EXPIRED:
+        return TOKEN_CHECK_EXPIRED;
+    case TOKEN_BAD_SIGNATURE:
+        return TOKEN_CHECK_BAD_SIGNATURE;
+    default:
+        return TOKEN_CHECK_MALFORMED;
+    }
+    if (access_cache_get(app->accesses, out->claims.client_id, false, &out->access) ||
+        out->access->revoked_at || strcmp(out->access->account_id, out->claims.account))
+        return TOKEN_CHECK_REVOKED;
+    if (scope_parse(out->claims.scope, &out->scope))
+        return TOKEN_CHECK_MALFORMED;
+    return TOKEN_CHECK_VALID;
+}
+
+void token_check_cleanup(struct app *app, struct token_check *c)
+{
+    scope_cleanup(&c->scope);
+    access_cache_put(app->accesses, c->access);
+    c->access = NULL;
+    token_claims_cleanup(&c->claims);
+}
+
+const char *token_check_text(enum token_check_result r)
+{
+    switch (r) {
+    case TOKEN_CHECK_VALID:
+        return "the token is valid";
+    case TOKEN_CHECK_EXPIRED:
+        return "the token has expired";
+    case TOKEN_CHECK_BAD_SIGNATURE:
+        return "the token signature is not valid";
+    case TOKEN_CHECK_REVOKED:
+        return "the token has been revoked";
+    default:
+        return "the token is malformed";
+    }
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Is this access token good now? One answer for every endpoint that reads a token —
+ * GET /token, introspection, /authorize — so that none of them can be more lenient than
+ * another: the signature (by the key its kid names), expiry, the access still existing,
+ * not revoked and of the token's account, and the scope readable. */
+#ifndef RCAUTH_TOKEN_CHECK_H
+#define RCAUTH_TOKEN_CHECK_H
+
+#include <stdint.h>
+
+#include "app.h"
+#include "oauth/access_cache.h"
+#include "oauth/scope.h"
+#include "token/token.h"
+
+enum token_check_result {
+    TOKEN_CHECK_VALID = 0,
+    TOKEN_CHECK_MALFORMED,
+    TOKEN_CHECK_BAD_SIGNATURE,
+    TOKEN_CHECK_EXPIRED,
+    TOKEN_CHECK_REVOKED, /* the access is revoked, gone, or of another account */
+};
+
+/* What a valid token says. Filled only on TOKEN_CHECK_VALID; always release it with
+ * token_check_cleanup(). */
+struct token_check {
+    struct token_claims claims;
+    struct cached_access *access; /* a counted cache reference */
+    struct granted_scope scope;
+};
+
+/* Check token (NUL-terminated) at time now. */
+enum token_check_result oauth_token_check(struct app *app, const char *token, int64_t now,
+                                          struct token_check *out);
+void token_check_cleanup(struct app *app, struct token_check *c);
+/* A short sentence for error_description; never the token. */
+const char *token_check_text(enum token_check_result r);
+
+#endif
