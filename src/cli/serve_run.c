@@ -5,6 +5,7 @@
 #include "cli/serve.h"
 #include "admin/admin.h"
 #include "common/log.h"
+#include "gate/gate.h"
 #include "http/http.h"
 #include "oauth/access_cache.h"
 #include "oauth/oauth.h"
@@ -91,6 +92,7 @@ int serve_run(struct app *app)
     }
     struct http_router *rt = http_router_new();
     oauth_routes_register(rt);
+    gate_routes_register(rt);
     admin_routes_register(rt);
 
     install_signals();
