@@ -9,7 +9,7 @@ packages=(
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libinih-dev libssl-dev
     libpq-dev libcmocka-dev libcurl4-openssl-dev
     python3 python3-pytest python3-requests
-    sqlite3 wrk curl
+    sqlite3 wrk curl nginx
 )
 
 missing=()
