@@ -4,7 +4,8 @@
  * a new token always hears 401; only then the original request, mapped by
  * gate_route_map(), is compared with what the token grants, and anything it does not grant
  * is 403. Allowed is 204 with who asked, for the upstream. The request's own method, body
- * and query are ignored; the answer reads memory only (signing keys, access cache). */
+ * and query are ignored. No SQL: the keys and the access are read from memory (an access
+ * not yet cached is read from the store once, by the access cache). */
 #include "gate/gate.h"
 
 #include "app.h"

@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* The longest route is A + account_environments/{env}/campaigns/{c}/variation_groups/{vg}/
- * variations/{id}: 12 segments. A longer path matches nothing, so it is not split further. */
-#define MAX_SEGMENTS 12
+/* The longest route, A + account_environments/{env}/campaigns/{c}/variation_groups/{vg}/
+ * variations/{id}, has 11 segments. A longer path matches nothing, so it is not split. */
+#define MAX_SEGMENTS 11
 
 /* RFC 9110 §9.3.4 and RFC 5789: PUT and PATCH both ask for the update action; HEAD is GET
  * without a body (§9.3.2). */

@@ -54,7 +54,7 @@ def gate_conf(rcauth_port, api_port, listen_port):
 class UpstreamAPI:
     """A stand-in for the Remote Control API: answers every method 200 with a JSON echo of
     the method, the request target, the X-Rcauth-* headers and the body length it got, and
-    remembers every request."""
+    remembers every request (by the X-Test-Id the test gave it)."""
 
     def __init__(self):
         self.seen = []
@@ -66,7 +66,8 @@ class UpstreamAPI:
             def handle_one(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else b""
-                got = {"method": self.command, "path": self.path,
+                got = {"test_id": self.headers.get("X-Test-Id"),
+                       "method": self.command, "path": self.path,
                        "client_id": self.headers.get("X-Rcauth-Client-Id"),
                        "account": self.headers.get("X-Rcauth-Account"),
                        "x_rcauth_headers": len([k for k in self.headers.keys()

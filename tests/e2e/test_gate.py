@@ -6,6 +6,7 @@ expired or revoked token; 403 for a good token that lacks the action, the enviro
 the account, for an unknown route and for missing X-Original-* headers. Never a redirect;
 every refusal a JSON object. Written from SPEC.md and docs/nginx.md."""
 
+import json
 import time
 
 import pytest
@@ -195,7 +196,6 @@ def test_forged_token_is_401(base, world):
     h, p, s = world["token"].split(".")
     payload = helpers.jwt_decode(world["token"])[1]
     payload["scope"] = "campaign.toggle env:*"
-    import json
     forged = ".".join([h, helpers.b64url_encode(json.dumps(payload).encode()), s])
     assert_401(authorize(base, forged, "PATCH", campaigns(world, rest="/c1/toggle")))
     flipped = s[:-2] + ("A" if s[-2] != "A" else "B") + s[-1]
