@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The SQLite backend's admin keys, signing keys, refresh chains and audit trail: the store.h
- * operations on them. Key changes bump the revision in their transaction; touches, refresh
- * rotations and audit events do not. The connection, transaction and list machinery is in
- * store_sqlite.c; validation is the callers'. */
+ * operations on them. Key changes bump the revision in their transaction; touches, signing
+ * key notes, refresh rotations and audit events do not. The connection, transaction and list
+ * machinery is in store_sqlite.c; validation is the callers'. */
 #include "store/store_sqlite_int.h"
 #include "common/xmalloc.h"
 
@@ -127,7 +127,9 @@ static int signing_key_insert(struct sqlite_conn *c, void *arg)
         return RC_ESTORE;
     if (sq_text(st, 1, k->kid) || sq_text(st, 2, k->alg) ||
         sq_blob(st, 3, k->public_key, k->public_len) ||
-        sq_blob(st, 4, k->sealed_private, k->sealed_len) || sq_int(st, 5, k->created_at))
+        sq_blob(st, 4, k->sealed_private, k->sealed_len) || sq_int(st, 5, k->created_at) ||
+        sq_int(st, 6, k->retired_at) || sq_int(st, 7, k->max_exp) ||
+        sq_int(st, 8, k->signed_non_expiring))
         return store_sqlite_bind_err(c, st);
     return store_sqlite_exec(c, st);
 }
@@ -155,6 +157,9 @@ static int signing_key_row(sqlite3_stmt *st, void *arg)
     k.sealed_len =
         (uint32_t)store_sqlite_col_blob(st, 3, k.sealed_private, sizeof(k.sealed_private));
     k.created_at = sqlite3_column_int64(st, 4);
+    k.retired_at = sqlite3_column_int64(st, 5);
+    k.max_exp = sqlite3_column_int64(st, 6);
+    k.signed_non_expiring = sqlite3_column_int64(st, 7) != 0;
     return r->cb(r->ctx, &k);
 }
 
@@ -167,6 +172,46 @@ int store_sqlite_signing_key_list(struct store *s, store_signing_key_cb cb, void
                                   .row = signing_key_row,
                                   .arg = &r};
     return store_sqlite_list_run(s, &q, NULL);
+}
+
+/* One autocommit statement that only ever raises the values: no read-modify-write, so
+ * instances flushing at once need no transaction. */
+int store_sqlite_signing_key_note(struct store *s, const char *kid, int64_t max_exp,
+                                  bool non_expiring)
+{
+    struct sqlite_conn *c;
+    sqlite3_stmt *st;
+    int rc = store_sqlite_use(s, SQ_SIGNING_KEY_NOTE, &c, &st);
+    if (rc)
+        return rc;
+    if (sq_text(st, 1, kid) || sq_int(st, 2, max_exp) || sq_int(st, 3, non_expiring))
+        return store_sqlite_bind_err(c, st);
+    return store_sqlite_exec_retry(c, st);
+}
+
+struct signing_key_retirement {
+    const char *kid;
+    int64_t at;
+};
+
+static int signing_key_update(struct sqlite_conn *c, void *arg)
+{
+    const struct signing_key_retirement *r = arg;
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_SIGNING_KEY_RETIRE);
+    if (!st)
+        return RC_ESTORE;
+    if (sq_text(st, 1, r->kid) || sq_int(st, 2, r->at))
+        return store_sqlite_bind_err(c, st);
+    int rc = store_sqlite_exec(c, st);
+    if (rc == 0 && sqlite3_changes(c->db) == 0)
+        rc = RC_ENOTFOUND;
+    return rc;
+}
+
+int store_sqlite_signing_key_retire(struct store *s, const char *kid, int64_t at)
+{
+    struct signing_key_retirement r = {.kid = kid, .at = at};
+    return store_sqlite_write_tx(s, signing_key_update, &r, true);
 }
 
 /* ---- refresh chains ------------------------------------------------------------------ */
