@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of src/token: base64url, JWT signing and verification, the key ring (sealing,
- * rotation, reload, JWKS) on an in-memory fake store and on the real SQLite store. Forged
- * tokens are signed with the ring's own keys through keyring_int.h. */
+/* Unit tests of src/token: base64url, JWT signing and verification with EdDSA and ES256
+ * (the DER <-> R || S conversion included), the key ring (sealing, rotation, retirement,
+ * reload, the lifetime rule, the notes of what keys signed, JWKS) on an in-memory fake store
+ * and on the real SQLite store. Forged tokens are signed with the ring's own keys through
+ * keyring_int.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +33,7 @@ struct fake_store {
     size_t n;
     int64_t revision;
     int list_calls;
+    int note_calls;
 };
 
 static int fake_revision(struct store *s, int64_t *out)
@@ -59,11 +62,45 @@ static int fake_key_list(struct store *s, store_signing_key_cb cb, void *ctx)
     return 0;
 }
 
+static struct store_signing_key *fake_row(struct fake_store *fs, const char *kid)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (strcmp(fs->keys[i].kid, kid) == 0)
+            return &fs->keys[i];
+    return NULL;
+}
+
+static int fake_key_note(struct store *s, const char *kid, int64_t max_exp, bool non_expiring)
+{
+    struct fake_store *fs = (struct fake_store *)s;
+    struct store_signing_key *k = fake_row(fs, kid);
+    fs->note_calls++;
+    if (k && max_exp > k->max_exp)
+        k->max_exp = max_exp;
+    if (k && non_expiring)
+        k->signed_non_expiring = true;
+    return 0;
+}
+
+static int fake_key_retire(struct store *s, const char *kid, int64_t at)
+{
+    struct fake_store *fs = (struct fake_store *)s;
+    struct store_signing_key *k = fake_row(fs, kid);
+    if (!k)
+        return RC_ENOTFOUND;
+    if (!k->retired_at)
+        k->retired_at = at;
+    fs->revision++;
+    return 0;
+}
+
 static const struct store_ops fake_ops = {
     .name = "fake",
     .revision = fake_revision,
     .signing_key_add = fake_key_add,
     .signing_key_list = fake_key_list,
+    .signing_key_note = fake_key_note,
+    .signing_key_retire = fake_key_retire,
 };
 
 static struct fake_store *fake_new(void)
@@ -80,6 +117,15 @@ static const uint8_t server_key[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 1
                                        23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 /* ---- helpers ----------------------------------------------------------------------------- */
+
+/* A ring on st that signs with alg, as `rcauth serve` opens it. */
+static int ring_open(struct store *st, const char *alg, struct keyring **out)
+{
+    int rc = keyring_open(st, server_key, alg, out);
+    if (rc == 0 && (rc = keyring_start_signing(*out)) != 0)
+        keyring_free(*out);
+    return rc;
+}
 
 static void claims_fill(struct token_claims *c, int64_t exp)
 {
@@ -197,7 +243,7 @@ static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
     f->st = fake_new();
-    if (keyring_open(&f->st->base, server_key, &f->kr) != 0)
+    if (ring_open(&f->st->base, "EdDSA", &f->kr) != 0)
         return -1;
     *state = f;
     return 0;
@@ -705,12 +751,17 @@ static void test_unknown_alg(void **state)
     struct buf b;
     claims_fill(&c, 0);
     buf_init(&b, 4096);
-    assert_int_equal(token_sign(f->kr, "ES256", &c, &b), RC_EINVAL);
+    assert_int_equal(token_sign(f->kr, "RS256", &c, &b), RC_EINVAL);
     assert_int_equal(token_sign(f->kr, "none", &c, &b), RC_EINVAL);
+    assert_int_equal(token_sign(f->kr, "es256", &c, &b), RC_EINVAL);    /* names are exact */
+    assert_int_equal(token_sign(f->kr, "ES256", &c, &b), RC_ENOTFOUND); /* no key of it yet */
     assert_int_equal(b.len, 0);
-    assert_int_equal(keyring_rotate(f->kr, "ES256", NULL), RC_EINVAL);
+    assert_int_equal(keyring_rotate(f->kr, "RS256", NULL), RC_EINVAL);
     assert_int_equal(keyring_rotate(f->kr, "HS256", NULL), RC_EINVAL);
     assert_int_equal(f->st->n, 1);
+    struct keyring *kr = (struct keyring *)(uintptr_t)1;
+    assert_int_equal(keyring_open(&f->st->base, server_key, "HS256", &kr), RC_EINVAL);
+    assert_ptr_equal(kr, (struct keyring *)(uintptr_t)1);
     buf_cleanup(&b);
     token_claims_cleanup(&c);
 }
@@ -747,7 +798,7 @@ static void test_stored_key(void **state)
     free(x);
     /* a second open of the same store creates nothing */
     struct keyring *kr2 = NULL;
-    assert_int_equal(keyring_open(&f->st->base, server_key, &kr2), 0);
+    assert_int_equal(ring_open(&f->st->base, "EdDSA", &kr2), 0);
     assert_int_equal(f->st->n, 1);
     keyring_free(kr2);
     keyring_free(NULL);
@@ -778,7 +829,7 @@ static void test_rotation(void **state)
 
     /* a restart: a new ring on the same store verifies every token, signs with the newest */
     struct keyring *kr2 = NULL;
-    assert_int_equal(keyring_open(&f->st->base, server_key, &kr2), 0);
+    assert_int_equal(ring_open(&f->st->base, "EdDSA", &kr2), 0);
     assert_int_equal(verify(kr2, t1), TOKEN_VALID);
     assert_int_equal(verify(kr2, t2), TOKEN_VALID);
     assert_int_equal(verify(kr2, t3), TOKEN_VALID);
@@ -802,7 +853,7 @@ static void test_refresh(void **state)
 {
     struct fx *f = *state;
     struct keyring *other = NULL; /* another instance on the same store */
-    assert_int_equal(keyring_open(&f->st->base, server_key, &other), 0);
+    assert_int_equal(ring_open(&f->st->base, "EdDSA", &other), 0);
 
     int calls = f->st->list_calls;
     assert_int_equal(keyring_refresh(f->kr), 0);
@@ -839,8 +890,8 @@ static void test_first_key_race(void **state)
     (void)state;
     struct fake_store *a = fake_new(), *b = fake_new();
     struct keyring *kra = NULL, *krb = NULL;
-    assert_int_equal(keyring_open(&a->base, server_key, &kra), 0);
-    assert_int_equal(keyring_open(&b->base, server_key, &krb), 0);
+    assert_int_equal(ring_open(&a->base, "EdDSA", &kra), 0);
+    assert_int_equal(ring_open(&b->base, "EdDSA", &krb), 0);
     char *tb = sign_new(krb, 0);
     /* b's key lands in a's store too, added after a's own */
     b->keys[0].created_at = a->keys[0].created_at;
@@ -854,7 +905,7 @@ static void test_first_key_race(void **state)
     char *k = kid_of(t);
     assert_string_equal(k, b->keys[0].kid);
     struct keyring *kr2 = NULL;
-    assert_int_equal(keyring_open(&a->base, server_key, &kr2), 0);
+    assert_int_equal(ring_open(&a->base, "EdDSA", &kr2), 0);
     assert_int_equal(a->n, 2);
     char *t2 = sign_new(kr2, 0);
     char *k2 = kid_of(t2);
@@ -880,7 +931,7 @@ static void test_wrong_server_key(void **state)
     other[31] ^= 1;
     struct keyring *kr = (struct keyring *)(uintptr_t)1;
     fprintf(stderr, "expected log line follows:\n");
-    assert_int_equal(keyring_open(&f->st->base, other, &kr), RC_ECRYPTO);
+    assert_int_equal(keyring_open(&f->st->base, other, NULL, &kr), RC_ECRYPTO);
     assert_ptr_equal(kr, (struct keyring *)(uintptr_t)1); /* untouched */
     assert_int_equal(f->st->n, 1);                        /* no key created */
 
@@ -900,7 +951,7 @@ static void test_wrong_server_key(void **state)
     row = st->keys[0];
     row.public_key[0] ^= 1;
     assert_int_equal(fake_key_add(&st2->base, &row), 0);
-    assert_int_equal(keyring_open(&st2->base, server_key, &kr), RC_ECRYPTO);
+    assert_int_equal(keyring_open(&st2->base, server_key, NULL, &kr), RC_ECRYPTO);
     free(st2);
 }
 
@@ -935,7 +986,7 @@ static void test_jwks(void **state)
         assert_null(json_object_get(k, "d"));
     }
     /* the member order asked for */
-    const char *start = "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"";
+    const char *start = "{\"keys\":[{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"";
     assert_int_equal(strncmp(buf_str(&b), start, strlen(start)), 0);
     json_decref(doc);
     /* a cap too small leaves the buffer as it was */
@@ -987,8 +1038,8 @@ static void test_sqlite_store(void **state)
     tmpdb_make(&d);
     struct store *st = sqlite_open(&d);
     struct keyring *kr = NULL, *other = NULL;
-    assert_int_equal(keyring_open(st, server_key, &kr), 0);
-    assert_int_equal(keyring_open(st, server_key, &other), 0); /* a second instance */
+    assert_int_equal(ring_open(st, "EdDSA", &kr), 0);
+    assert_int_equal(ring_open(st, "EdDSA", &other), 0); /* a second instance */
     char *t1 = sign_new(kr, NOW + 3600);
     char *kid1 = kid_of(t1);
     char kid2[STORE_KID_SIZE];
@@ -1010,7 +1061,7 @@ static void test_sqlite_store(void **state)
 
     /* restart: everything from the file */
     st = sqlite_open(&d);
-    assert_int_equal(keyring_open(st, server_key, &kr), 0);
+    assert_int_equal(ring_open(st, "EdDSA", &kr), 0);
     assert_int_equal(verify(kr, t1), TOKEN_VALID);
     assert_int_equal(verify(kr, t2), TOKEN_VALID);
     char *t4 = sign_new(kr, 0);
@@ -1027,7 +1078,7 @@ static void test_sqlite_store(void **state)
     uint8_t wrong[32];
     memcpy(wrong, server_key, 32);
     wrong[0] ^= 0x80;
-    assert_int_equal(keyring_open(st, wrong, &kr), RC_ECRYPTO);
+    assert_int_equal(keyring_open(st, wrong, NULL, &kr), RC_ECRYPTO);
     store_close(st);
     tmpdb_remove(&d);
     free(t1);
