@@ -80,15 +80,18 @@ int store_sqlite_admin_key_list(struct store *s, store_admin_key_cb cb, void *ct
     return store_sqlite_list_run(s, &q, NULL);
 }
 
-struct admin_key_revocation {
+/* An admin key's revocation or a signing key's retirement: statement stmt stamps the row
+ * ?1 with the time ?2 (once); RC_ENOTFOUND when there is no such row. */
+struct stamp {
+    enum store_sqlite_stmt stmt;
     const char *id;
     int64_t at;
 };
 
-static int admin_key_update(struct sqlite_conn *c, void *arg)
+static int stamp_update(struct sqlite_conn *c, void *arg)
 {
-    const struct admin_key_revocation *r = arg;
-    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ADMIN_KEY_REVOKE);
+    const struct stamp *r = arg;
+    sqlite3_stmt *st = store_sqlite_stmt(c, r->stmt);
     if (!st)
         return RC_ESTORE;
     if (sq_text(st, 1, r->id) || sq_int(st, 2, r->at))
@@ -101,8 +104,8 @@ static int admin_key_update(struct sqlite_conn *c, void *arg)
 
 int store_sqlite_admin_key_revoke(struct store *s, const char *id, int64_t at)
 {
-    struct admin_key_revocation r = {.id = id, .at = at};
-    return store_sqlite_write_tx(s, admin_key_update, &r, true);
+    struct stamp r = {.stmt = SQ_ADMIN_KEY_REVOKE, .id = id, .at = at};
+    return store_sqlite_write_tx(s, stamp_update, &r, true);
 }
 
 int store_sqlite_admin_key_touch(struct store *s, const char *id, int64_t at)
@@ -189,29 +192,10 @@ int store_sqlite_signing_key_note(struct store *s, const char *kid, int64_t max_
     return store_sqlite_exec_retry(c, st);
 }
 
-struct signing_key_retirement {
-    const char *kid;
-    int64_t at;
-};
-
-static int signing_key_update(struct sqlite_conn *c, void *arg)
-{
-    const struct signing_key_retirement *r = arg;
-    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_SIGNING_KEY_RETIRE);
-    if (!st)
-        return RC_ESTORE;
-    if (sq_text(st, 1, r->kid) || sq_int(st, 2, r->at))
-        return store_sqlite_bind_err(c, st);
-    int rc = store_sqlite_exec(c, st);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = RC_ENOTFOUND;
-    return rc;
-}
-
 int store_sqlite_signing_key_retire(struct store *s, const char *kid, int64_t at)
 {
-    struct signing_key_retirement r = {.kid = kid, .at = at};
-    return store_sqlite_write_tx(s, signing_key_update, &r, true);
+    struct stamp r = {.stmt = SQ_SIGNING_KEY_RETIRE, .id = kid, .at = at};
+    return store_sqlite_write_tx(s, stamp_update, &r, true);
 }
 
 /* ---- refresh chains ------------------------------------------------------------------ */

@@ -4,12 +4,12 @@
  * algorithm confusion between EdDSA and ES256 keys; retirement; the lifetime rule, as a pure
  * function and through the ring (keys dropped once no token they signed can be live, kept
  * while they signed a token without exp); the notes of what each key signed and their flush;
- * the SQLite operations and migration behind them; the cost of ES256 per operation. */
+ * the SQLite operations and migration behind them; the cost of ES256 per operation. Both
+ * algorithms under threads are in test_token.c. */
 #include "token_fixture.h"
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
-#include <pthread.h>
 #include <sqlite3.h>
 
 #include "common/embedded.h"
@@ -342,17 +342,9 @@ static void test_cross_alg(void **state)
     } secrets[] = {
         {row->public_key, row->public_len}, {x, strlen(x)}, {jwk_text, strlen(jwk_text)}};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
-        char input[2048];
-        int n = snprintf(input, sizeof(input), "%s.%s", h64, p64);
-        uint8_t mac[crypto_auth_hmacsha256_BYTES];
-        crypto_auth_hmacsha256_state st;
-        crypto_auth_hmacsha256_init(&st, secrets[i].key, secrets[i].len);
-        crypto_auth_hmacsha256_update(&st, (const uint8_t *)input, (size_t)n);
-        crypto_auth_hmacsha256_final(&st, mac);
-        char *m = b64(mac, sizeof(mac));
-        snprintf(tok, sizeof(tok), "%s.%s", input, m);
-        assert_int_equal(verify(f->kr, tok), TOKEN_BAD_SIGNATURE);
-        free(m);
+        char *ft = hs256_forge(h64, p64, secrets[i].key, secrets[i].len);
+        assert_int_equal(verify(f->kr, ft), TOKEN_BAD_SIGNATURE);
+        free(ft);
     }
     free(jwk_text);
     json_decref(jwk);
@@ -764,84 +756,19 @@ static void test_migration_keeps_old_keys(void **state)
     tmpdb_remove(&d);
 }
 
-/* ---- threads and cost -------------------------------------------------------------------- */
-
-struct worker {
-    struct keyring *kr;
-    int failures;
-};
-
-static void *work(void *arg)
-{
-    struct worker *w = arg;
-    for (int i = 0; i < 200; i++) {
-        char *t = sign_alg(w->kr, i % 2 ? "ES256" : "EdDSA", i % 3 ? NOW + i : 0);
-        if (verify(w->kr, t) != TOKEN_VALID)
-            w->failures++;
-        free(t);
-        if (keyring_refresh(w->kr) != 0)
-            w->failures++;
-    }
-    return NULL;
-}
-
-/* Signers of both algorithms, verifiers and refreshers in parallel with rotations of both
- * and flushes. The fake store is not thread-safe, but the ring touches it only under its
- * loader lock. */
-static void test_threads_both_algs(void **state)
-{
-    struct fx *f = *state;
-    pthread_t th[4];
-    struct worker w[4];
-    assert_int_equal(keyring_rotate(f->kr, "ES256", NULL), 0);
-    for (int i = 0; i < 4; i++) {
-        w[i] = (struct worker){.kr = f->kr, .failures = 0};
-        assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
-    }
-    for (int i = 0; i < 6; i++) {
-        assert_int_equal(keyring_rotate(f->kr, i % 2 ? "ES256" : "EdDSA", NULL), 0);
-        assert_int_equal(keyring_flush(f->kr), 0);
-        usleep(2000);
-    }
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_int_equal(w[i].failures, 0);
-    }
-    assert_int_equal(f->st->n, 8);
-    /* what was signed reached the store, and nothing else: exps were NOW + 1..199 or none */
-    assert_int_equal(keyring_flush(f->kr), 0);
-    int noted = 0;
-    for (size_t i = 0; i < f->st->n; i++) {
-        int64_t e = f->st->keys[i].max_exp;
-        noted += f->st->keys[i].signed_non_expiring || e != 0;
-        assert_true(e == 0 || (e > NOW && e < NOW + 200));
-    }
-    assert_true(noted > 0);
-}
+/* ---- cost -------------------------------------------------------------------------------- */
 
 static void test_es256_timing(void **state)
 {
     struct fx *f = *state;
     enum { N = 2000 };
-    struct token_claims c, out;
     struct buf b;
-    claims_fill(&c, NOW + 3600);
+    double sign_us, verify_us;
     buf_init(&b, 4096);
-    int64_t t0 = time_mono_us();
-    for (int i = 0; i < N; i++) {
-        buf_reset(&b);
-        assert_int_equal(token_sign(f->kr, NULL, &c, &b), 0);
-    }
-    int64_t t1 = time_mono_us();
-    for (int i = 0; i < N; i++) {
-        assert_int_equal(token_verify(f->kr, b.data, b.len, NOW, &out), TOKEN_VALID);
-        token_claims_cleanup(&out);
-    }
-    int64_t t2 = time_mono_us();
+    time_token_ops(f->kr, N, &b, &sign_us, &verify_us);
     printf("ES256 token_sign: %.1f us/op, token_verify: %.1f us/op (%d ops, %zu-byte token)\n",
-           (double)(t1 - t0) / N, (double)(t2 - t1) / N, N, b.len);
+           sign_us, verify_us, N, b.len);
     buf_cleanup(&b);
-    token_claims_cleanup(&c);
 }
 
 int main(void)
@@ -861,7 +788,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_notes_flush, setup, teardown),
         cmocka_unit_test(test_sqlite_lifetime),
         cmocka_unit_test(test_migration_keeps_old_keys),
-        cmocka_unit_test_setup_teardown(test_threads_both_algs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_es256_timing, setup_es256, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
