@@ -20,8 +20,8 @@ static const char usage[] =
     "one worker thread per core, tokens signed with EdDSA (a key of the --signing-alg is\n"
     "created when the store has none). Logs are JSON lines on stderr.\n"
     "Variables: RCAUTH_LISTEN, RCAUTH_PUBLIC_URL, RCAUTH_DATA, RCAUTH_DB, RCAUTH_CONFIG,\n"
-    "RCAUTH_SIGNING_ALG,\n"
-    "RCAUTH_SERVER_KEY (64 hex chars; else DIR/server.key, created 0600).\n";
+    "RCAUTH_SIGNING_ALG, RCAUTH_SERVER_KEY (64 hex chars; else DIR/server.key, created\n"
+    "0600).\n";
 
 int cli_serve(int argc, char **argv)
 {
