@@ -8,7 +8,7 @@ packages=(
     build-essential pkg-config meson ninja-build clang-format
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libinih-dev libssl-dev
     libpq-dev libcmocka-dev libcurl4-openssl-dev
-    python3 python3-pytest python3-requests
+    python3 python3-pytest python3-requests python3-jwt python3-cryptography
     sqlite3 wrk curl nginx
 )
 

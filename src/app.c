@@ -161,7 +161,7 @@ int app_open_keys(struct app *app)
 {
     if (app->keys)
         return 0;
-    return keyring_open(app->store, app->server_key, &app->keys);
+    return keyring_open(app->store, app->server_key, app->cfg.signing_alg, &app->keys);
 }
 
 void app_free(struct app *app)

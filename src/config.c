@@ -17,6 +17,7 @@ void config_init_defaults(struct config *c)
     c->listen = xstrdup("127.0.0.1:8080");
     c->log_level = xstrdup("info");
     c->refresh_tokens = true;
+    c->signing_alg = xstrdup("EdDSA");
 }
 
 void config_cleanup(struct config *c)
@@ -28,6 +29,7 @@ void config_cleanup(struct config *c)
     free(c->config_file);
     free(c->log_level);
     free(c->extra_actions);
+    free(c->signing_alg);
     memset(c, 0, sizeof(*c));
 }
 
@@ -81,6 +83,11 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
             strcmp(value, "error"))
             goto bad;
         set_string(&c->log_level, value);
+    } else if (!strcmp(name, "signing-alg")) {
+        /* JWS alg names are case-sensitive (RFC 7515 §4.1.1) */
+        if (strcmp(value, "EdDSA") && strcmp(value, "ES256"))
+            goto bad;
+        set_string(&c->signing_alg, value);
     } else if (!strcmp(name, "actions")) {
         set_string(&c->extra_actions, value);
     } else if (!strcmp(name, "max-token-lifetime")) {
@@ -130,11 +137,12 @@ static int on_ini_item(void *user, const char *section, const char *name, const 
 
 /* Environment variable names: RCAUTH_ + the option name uppercased, '-' as '_'. */
 static const char *const env_options[] = {
-    "data",    "db",
-    "listen",  "public-url",
-    "config",  "log-level",
-    "actions", "max-token-lifetime",
-    "threads", "refresh-tokens",
+    "data",        "db",
+    "listen",      "public-url",
+    "config",      "log-level",
+    "actions",     "max-token-lifetime",
+    "threads",     "refresh-tokens",
+    "signing-alg",
 };
 
 static int apply_env(struct config *c, char *err, size_t errsz)

@@ -21,12 +21,14 @@ struct config {
     int threads;                /* 0 = cores */
     char *log_level;            /* debug|info|warn|error */
     char *extra_actions;        /* space-separated actions added to the catalog */
+    char *signing_alg;          /* --signing-alg: "EdDSA" (default) or "ES256" */
 };
 
 void config_init_defaults(struct config *c);
 void config_cleanup(struct config *c);
 /* Set one option by its long name ("data", "db", "listen", "public-url", "config",
- * "max-token-lifetime", "refresh-tokens", "threads", "log-level", "actions").
+ * "max-token-lifetime", "refresh-tokens", "threads", "log-level", "actions",
+ * "signing-alg").
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,
                size_t errsz) RC_MUST_CHECK;

@@ -126,16 +126,25 @@ int admin_key_check(struct app *app, const char *key, char *actor) RC_MUST_CHECK
 /* Revoke admin key id (idempotent; audited admin_key.revoked the first time). */
 int admin_key_revoke(struct app *app, const char *id, const char *actor, char *err,
                      size_t errsz) RC_MUST_CHECK;
-/* Rotate the signing key of alg (NULL = "EdDSA"); needs app_open_keys(). Audits
- * keys.rotated with the new kid (kid_out, STORE_KID_SIZE, may be NULL). */
-int admin_keys_rotate(struct app *app, const char *alg, const char *actor, char *kid_out, char *err,
+/* Rotate the signing key of alg (NULL = the server's, --signing-alg); needs app_open_keys().
+ * Audits keys.rotated with the new kid (kid_out, STORE_KID_SIZE, may be NULL). warnings
+ * (may be NULL) receives one line of text per superseded key of that algorithm that stays
+ * published because it signed tokens that do not expire. */
+int admin_keys_rotate(struct app *app, const char *alg, const char *actor, char *kid_out,
+                      struct buf *warnings, char *err, size_t errsz) RC_MUST_CHECK;
+/* Retire signing key kid (idempotent; audited keys.retired the first time): it stops
+ * verifying and leaves the JWKS. RC_ENOTFOUND for an unknown kid; RC_ECONFLICT for the
+ * current key of the server's algorithm. Needs app_open_keys(). */
+int admin_keys_retire(struct app *app, const char *kid, const char *actor, char *err,
                       size_t errsz) RC_MUST_CHECK;
-/* Append the signing keys as a JSON array of objects {"kid","alg","created_at", public JWK
- * members…} to out, in the keyring's order, rows offset..offset+limit-1 only; *total = all.
- * With only_kid not NULL, just that key's object (no array; use offset 0 and limit 1), or
- * RC_ENOTFOUND. Needs app_open_keys(). */
-int admin_keys_render(struct app *app, const char *only_kid, int64_t offset, int64_t limit,
-                      struct buf *out, int64_t *total, char *err, size_t errsz) RC_MUST_CHECK;
+/* Append the signing keys of the store, oldest first, as a JSON array of objects
+ * (docs/admin-api.md: kid, alg, times, lifetime, public "jwk") to out, rows
+ * offset..offset+limit-1 only; *total = all. With only_kid not NULL, just that key's object
+ * (no array; use offset 0 and limit 1), with a "warnings" array of the lines of warnings
+ * when that is not NULL; RC_ENOTFOUND when there is no such key. Needs app_open_keys(). */
+int admin_keys_render(struct app *app, const char *only_kid, const char *warnings, int64_t offset,
+                      int64_t limit, struct buf *out, int64_t *total, char *err,
+                      size_t errsz) RC_MUST_CHECK;
 
 /* ---- rendering (render.c): one object each, as docs/admin-api.md shapes them -------- */
 void admin_render_account(struct jsonw *w, const struct store_account *a);

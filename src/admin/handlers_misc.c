@@ -4,6 +4,7 @@
 #include "admin/admin_int.h"
 
 #define MSG_SIZE 256
+#define MAX_WARNINGS (64 * 1024)
 
 static void actions_list(void *appv, const struct http_request *req, struct http_response *res)
 {
@@ -65,22 +66,27 @@ static void audit_list_server(void *appv, const struct http_request *req, struct
         audit_page(appv, "", &pg, res);
 }
 
+/* POST /keys/rotate {"alg"?}: the new key, with "warnings" about superseded keys that stay
+ * published because they signed tokens that do not expire. */
 static void keys_rotate(void *appv, const struct http_request *req, struct http_response *res)
 {
     struct app *app = appv;
     char actor[STORE_ID_SIZE], msg[MSG_SIZE], kid[STORE_KID_SIZE];
     json_t *body = NULL;
     const char *alg;
+    struct buf warnings;
     int64_t total;
     int rc;
 
+    buf_init(&warnings, MAX_WARNINGS);
     if (!admin_authenticate(app, req, res, actor) || !admin_body_object(req, res, true, &body) ||
         !admin_field_string(body, "alg", false, res, &alg))
         goto out;
-    rc = admin_keys_rotate(app, alg, actor, kid, msg, sizeof(msg));
+    rc = admin_keys_rotate(app, alg, actor, kid, &warnings, msg, sizeof(msg));
     if (!rc) {
         buf_reset(&res->body);
-        rc = admin_keys_render(app, kid, 0, 1, &res->body, &total, msg, sizeof(msg));
+        rc = admin_keys_render(app, kid, buf_str(&warnings), 0, 1, &res->body, &total, msg,
+                               sizeof(msg));
     }
     if (rc) {
         admin_reply_rc(res, rc, msg);
@@ -88,7 +94,26 @@ static void keys_rotate(void *appv, const struct http_request *req, struct http_
     }
     res->status = 200;
 out:
+    buf_cleanup(&warnings);
     json_decref(body);
+}
+
+/* DELETE /keys/{kid}: retire a key; again: 204; unknown: 404; the current key of the
+ * server's algorithm: 409. */
+static void keys_retire(void *appv, const struct http_request *req, struct http_response *res)
+{
+    struct app *app = appv;
+    char actor[STORE_ID_SIZE], msg[MSG_SIZE];
+
+    if (!admin_authenticate(app, req, res, actor))
+        return;
+    int rc = admin_keys_retire(app, req->params[0], actor, msg, sizeof(msg));
+    if (rc) {
+        admin_reply_rc(res, rc, msg);
+        return;
+    }
+    buf_reset(&res->body);
+    res->status = 204;
 }
 
 static void keys_list(void *appv, const struct http_request *req, struct http_response *res)
@@ -104,7 +129,7 @@ static void keys_list(void *appv, const struct http_request *req, struct http_re
     buf_reset(&res->body);
     rc = buf_append_str(&res->body, "{\"items\":");
     if (!rc)
-        rc = admin_keys_render(app, NULL, pg.offset, pg.per_page, &res->body, &total, msg,
+        rc = admin_keys_render(app, NULL, NULL, pg.offset, pg.per_page, &res->body, &total, msg,
                                sizeof(msg));
     if (!rc)
         rc = buf_appendf(&res->body, ",\"total_count\":%lld}", (long long)total);
@@ -124,4 +149,5 @@ void admin_routes_register(struct http_router *rt)
     http_router_add(rt, "GET", ADMIN_PREFIX "/audit", audit_list_server);
     http_router_add(rt, "POST", ADMIN_PREFIX "/keys/rotate", keys_rotate);
     http_router_add(rt, "GET", ADMIN_PREFIX "/keys", keys_list);
+    http_router_add(rt, "DELETE", ADMIN_PREFIX "/keys/{kid}", keys_retire);
 }

@@ -29,6 +29,7 @@ const struct cli_option cli_serve_options[] = {
      .config_value = "false"},
     {.name = "threads", .kind = CLI_ARG, .config_name = "threads"},
     {.name = "log-level", .kind = CLI_ARG, .config_name = "log-level"},
+    {.name = "signing-alg", .kind = CLI_ARG, .config_name = "signing-alg"},
     {.name = NULL},
 };
 

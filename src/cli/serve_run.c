@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The serve loop: wire the routes, start the HTTP server, and once a second notice changes
- * made by other processes (store revision → drop caches, reload signing keys) and flush the
- * usage recorder. Signals only set a flag; the main thread does the stopping. */
+ * made by other processes (store revision → drop caches), refresh the signing keys (another
+ * process's rotation, a key due to stop verifying) and flush the usage recorder and what the
+ * keys signed. Signals only set a flag; the main thread does the stopping. */
 #include "cli/serve.h"
 #include "admin/admin.h"
 #include "common/log.h"
@@ -72,10 +73,13 @@ static void maintain(struct app *app, int64_t *seen_revision)
     if (app->store->ops->revision(app->store, &rev) == 0 && rev != *seen_revision) {
         *seen_revision = rev;
         access_cache_invalidate(app->accesses);
-        if (keyring_refresh(app->keys))
-            log_msg(LOG_WARN, "could not reload signing keys", NULL);
     }
+    /* every second, not only on a revision: keys also stop verifying as time passes */
+    if (keyring_refresh(app->keys))
+        log_msg(LOG_WARN, "could not reload signing keys", NULL);
     usage_flush(app->usage, app->store);
+    if (keyring_flush(app->keys))
+        log_msg(LOG_WARN, "could not record what the signing keys signed", NULL);
 }
 
 int serve_run(struct app *app)
@@ -86,13 +90,14 @@ int serve_run(struct app *app)
         fprintf(stderr, "rcauth: --listen must be HOST:PORT, got '%s'\n", app->cfg.listen);
         return 2;
     }
-    if (app_open_keys(app)) {
+    if (app_open_keys(app) || keyring_start_signing(app->keys)) {
         log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
         return 1;
     }
     struct http_router *rt = http_router_new();
     oauth_routes_register(rt);
     gate_routes_register(rt);
+    token_routes_register(rt);
     admin_routes_register(rt);
 
     install_signals();
@@ -106,7 +111,7 @@ int serve_run(struct app *app)
     char port_s[8];
     snprintf(port_s, sizeof(port_s), "%d", http_server_port(srv));
     log_msg(LOG_INFO, "listening", "host", host, "port", port_s, "store", app->store->ops->name,
-            "public_url", app->cfg.public_url, NULL);
+            "public_url", app->cfg.public_url, "signing_alg", keyring_alg(app->keys), NULL);
 
     int64_t seen_revision = -1;
     maintain(app, &seen_revision);
@@ -120,6 +125,8 @@ int serve_run(struct app *app)
     http_server_stop(srv);
     http_router_free(rt);
     usage_flush(app->usage, app->store);
+    if (keyring_flush(app->keys))
+        log_msg(LOG_WARN, "could not record what the signing keys signed", NULL);
     log_msg(LOG_INFO, "stopped", NULL);
     return 0;
 }

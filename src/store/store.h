@@ -69,6 +69,11 @@ struct store_signing_key {
     uint8_t sealed_private[STORE_SEALED_MAX]; /* sealed with the server key */
     uint32_t sealed_len;
     int64_t created_at;
+    /* Lifetime (SPEC §4; the rule is src/token's): what the key signed, as flushed by the
+     * instances that signed with it, and when an admin retired it. */
+    int64_t retired_at;       /* 0 = not retired */
+    int64_t max_exp;          /* the latest exp of a token it signed; 0 = none recorded */
+    bool signed_non_expiring; /* it signed a token without exp */
 };
 
 struct store_audit_event {
@@ -153,8 +158,17 @@ struct store_ops {
     int (*admin_key_touch)(struct store *s, const char *id, int64_t at) RC_MUST_CHECK;
 
     int (*signing_key_add)(struct store *s, const struct store_signing_key *k) RC_MUST_CHECK;
-    /* Every key, oldest first. */
+    /* Every key, oldest first (created_at, then insertion order), retired ones included. */
     int (*signing_key_list)(struct store *s, store_signing_key_cb cb, void *ctx) RC_MUST_CHECK;
+    /* Record what key kid signed: raise max_exp to max_exp (never lowers it) and set
+     * signed_non_expiring when non_expiring (never clears it), in one statement, so that
+     * instances flushing at once cannot lose each other's notes. Does not bump the
+     * revision (instances read it when they reload). An unknown kid changes nothing. */
+    int (*signing_key_note)(struct store *s, const char *kid, int64_t max_exp,
+                            bool non_expiring) RC_MUST_CHECK;
+    /* Set retired_at if not yet set (retiring twice keeps the first time); bumps the
+     * revision. RC_ENOTFOUND for an unknown kid. */
+    int (*signing_key_retire)(struct store *s, const char *kid, int64_t at) RC_MUST_CHECK;
 
     /* Atomically move refresh chain chain_id (created on first use, for client_id) from
      * generation presented_gen to presented_gen + 1; see enum store_refresh_result. A chain

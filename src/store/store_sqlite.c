@@ -85,10 +85,15 @@ static const char *const sql_text[SQ_COUNT] = {
         "UPDATE admin_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2",
 
     [SQ_SIGNING_KEY_INSERT] = "INSERT INTO signing_keys (kid, alg, public_key, sealed_private, "
-                              "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [SQ_SIGNING_KEY_LIST] = "SELECT kid, alg, public_key, sealed_private, created_at "
-                            "FROM signing_keys ORDER BY created_at, rowid "
-                            "LIMIT :limit OFFSET :offset",
+                              "created_at, retired_at, max_exp, signed_non_expiring) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SQ_SIGNING_KEY_LIST] = "SELECT kid, alg, public_key, sealed_private, created_at, retired_at, "
+                            "max_exp, signed_non_expiring FROM signing_keys "
+                            "ORDER BY created_at, rowid LIMIT :limit OFFSET :offset",
+    [SQ_SIGNING_KEY_NOTE] = "UPDATE signing_keys SET max_exp = max(max_exp, ?2), "
+                            "signed_non_expiring = signed_non_expiring | ?3 WHERE kid = ?1",
+    [SQ_SIGNING_KEY_RETIRE] = "UPDATE signing_keys SET retired_at = CASE WHEN retired_at = 0 "
+                              "THEN ?2 ELSE retired_at END WHERE kid = ?1",
 
     [SQ_REFRESH_GET] = "SELECT generation, revoked FROM refresh_chains WHERE chain_id = ?1",
     [SQ_REFRESH_INSERT] = "INSERT INTO refresh_chains (chain_id, client_id, generation, "
@@ -656,6 +661,8 @@ static const struct store_ops sqlite_ops = {
     .admin_key_touch = store_sqlite_admin_key_touch,
     .signing_key_add = store_sqlite_signing_key_add,
     .signing_key_list = store_sqlite_signing_key_list,
+    .signing_key_note = store_sqlite_signing_key_note,
+    .signing_key_retire = store_sqlite_signing_key_retire,
     .refresh_rotate = store_sqlite_refresh_rotate,
     .audit_add = store_sqlite_audit_add,
     .audit_add_aggregated = store_sqlite_audit_add_aggregated,

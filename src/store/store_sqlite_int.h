@@ -49,6 +49,8 @@ enum store_sqlite_stmt {
     SQ_ADMIN_KEY_TOUCH,
     SQ_SIGNING_KEY_INSERT,
     SQ_SIGNING_KEY_LIST,
+    SQ_SIGNING_KEY_NOTE,
+    SQ_SIGNING_KEY_RETIRE,
     SQ_REFRESH_GET,
     SQ_REFRESH_INSERT,
     SQ_REFRESH_ADVANCE,
@@ -188,6 +190,9 @@ int store_sqlite_admin_key_touch(struct store *s, const char *id, int64_t at) RC
 int store_sqlite_signing_key_add(struct store *s, const struct store_signing_key *k) RC_MUST_CHECK;
 int store_sqlite_signing_key_list(struct store *s, store_signing_key_cb cb,
                                   void *ctx) RC_MUST_CHECK;
+int store_sqlite_signing_key_note(struct store *s, const char *kid, int64_t max_exp,
+                                  bool non_expiring) RC_MUST_CHECK;
+int store_sqlite_signing_key_retire(struct store *s, const char *kid, int64_t at) RC_MUST_CHECK;
 int store_sqlite_refresh_rotate(struct store *s, const char *chain_id, const char *client_id,
                                 int64_t presented_gen, int64_t at,
                                 enum store_refresh_result *result) RC_MUST_CHECK;

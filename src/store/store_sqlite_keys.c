@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The SQLite backend's admin keys, signing keys, refresh chains and audit trail: the store.h
- * operations on them. Key changes bump the revision in their transaction; touches, refresh
- * rotations and audit events do not. The connection, transaction and list machinery is in
- * store_sqlite.c; validation is the callers'. */
+ * operations on them. Key changes bump the revision in their transaction; touches, signing
+ * key notes, refresh rotations and audit events do not. The connection, transaction and list
+ * machinery is in store_sqlite.c; validation is the callers'. */
 #include "store/store_sqlite_int.h"
 #include "common/xmalloc.h"
 
@@ -80,15 +80,18 @@ int store_sqlite_admin_key_list(struct store *s, store_admin_key_cb cb, void *ct
     return store_sqlite_list_run(s, &q, NULL);
 }
 
-struct admin_key_revocation {
+/* An admin key's revocation or a signing key's retirement: statement stmt stamps the row
+ * ?1 with the time ?2 (once); RC_ENOTFOUND when there is no such row. */
+struct stamp {
+    enum store_sqlite_stmt stmt;
     const char *id;
     int64_t at;
 };
 
-static int admin_key_update(struct sqlite_conn *c, void *arg)
+static int stamp_update(struct sqlite_conn *c, void *arg)
 {
-    const struct admin_key_revocation *r = arg;
-    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ADMIN_KEY_REVOKE);
+    const struct stamp *r = arg;
+    sqlite3_stmt *st = store_sqlite_stmt(c, r->stmt);
     if (!st)
         return RC_ESTORE;
     if (sq_text(st, 1, r->id) || sq_int(st, 2, r->at))
@@ -101,8 +104,8 @@ static int admin_key_update(struct sqlite_conn *c, void *arg)
 
 int store_sqlite_admin_key_revoke(struct store *s, const char *id, int64_t at)
 {
-    struct admin_key_revocation r = {.id = id, .at = at};
-    return store_sqlite_write_tx(s, admin_key_update, &r, true);
+    struct stamp r = {.stmt = SQ_ADMIN_KEY_REVOKE, .id = id, .at = at};
+    return store_sqlite_write_tx(s, stamp_update, &r, true);
 }
 
 int store_sqlite_admin_key_touch(struct store *s, const char *id, int64_t at)
@@ -127,7 +130,9 @@ static int signing_key_insert(struct sqlite_conn *c, void *arg)
         return RC_ESTORE;
     if (sq_text(st, 1, k->kid) || sq_text(st, 2, k->alg) ||
         sq_blob(st, 3, k->public_key, k->public_len) ||
-        sq_blob(st, 4, k->sealed_private, k->sealed_len) || sq_int(st, 5, k->created_at))
+        sq_blob(st, 4, k->sealed_private, k->sealed_len) || sq_int(st, 5, k->created_at) ||
+        sq_int(st, 6, k->retired_at) || sq_int(st, 7, k->max_exp) ||
+        sq_int(st, 8, k->signed_non_expiring))
         return store_sqlite_bind_err(c, st);
     return store_sqlite_exec(c, st);
 }
@@ -155,6 +160,9 @@ static int signing_key_row(sqlite3_stmt *st, void *arg)
     k.sealed_len =
         (uint32_t)store_sqlite_col_blob(st, 3, k.sealed_private, sizeof(k.sealed_private));
     k.created_at = sqlite3_column_int64(st, 4);
+    k.retired_at = sqlite3_column_int64(st, 5);
+    k.max_exp = sqlite3_column_int64(st, 6);
+    k.signed_non_expiring = sqlite3_column_int64(st, 7) != 0;
     return r->cb(r->ctx, &k);
 }
 
@@ -167,6 +175,27 @@ int store_sqlite_signing_key_list(struct store *s, store_signing_key_cb cb, void
                                   .row = signing_key_row,
                                   .arg = &r};
     return store_sqlite_list_run(s, &q, NULL);
+}
+
+/* One autocommit statement that only ever raises the values: no read-modify-write, so
+ * instances flushing at once need no transaction. */
+int store_sqlite_signing_key_note(struct store *s, const char *kid, int64_t max_exp,
+                                  bool non_expiring)
+{
+    struct sqlite_conn *c;
+    sqlite3_stmt *st;
+    int rc = store_sqlite_use(s, SQ_SIGNING_KEY_NOTE, &c, &st);
+    if (rc)
+        return rc;
+    if (sq_text(st, 1, kid) || sq_int(st, 2, max_exp) || sq_int(st, 3, non_expiring))
+        return store_sqlite_bind_err(c, st);
+    return store_sqlite_exec_retry(c, st);
+}
+
+int store_sqlite_signing_key_retire(struct store *s, const char *kid, int64_t at)
+{
+    struct stamp r = {.stmt = SQ_SIGNING_KEY_RETIRE, .id = kid, .at = at};
+    return store_sqlite_write_tx(s, stamp_update, &r, true);
 }
 
 /* ---- refresh chains ------------------------------------------------------------------ */

@@ -3,8 +3,9 @@
  * Only the shape rcauth issues is accepted: a header of string members with alg, typ and
  * kid, and a claims object with our claims. The kid picks the key and the key's algorithm
  * decides how the signature is checked; the header's alg must merely name it (RFC 8725
- * §3.1), so "none" and HMAC-with-the-public-key tokens are refused. The keys and their
- * algorithms are in keyring.c. */
+ * §3.1), so "none", HMAC-with-the-public-key and cross-algorithm tokens are refused. A kid
+ * that is retired, or dropped by the lifetime rule, is not in the ring: unknown. The keys
+ * are in keyring.c, their algorithms in ed25519.c and es256.c. */
 #include "token/keyring_int.h"
 
 #include <jansson.h>
@@ -81,7 +82,7 @@ static int signing_input(const struct key *k, const struct buf *payload, struct 
 
 int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c, struct buf *out)
 {
-    const struct key_alg *ka = keyring_alg_find(alg ? alg : "EdDSA");
+    const struct key_alg *ka = alg ? keyring_alg_find(alg) : keyring_sign_alg(kr);
     struct buf payload, tok;
     uint8_t sig[KEY_SIG_MAX];
     size_t sig_len = 0;
@@ -98,6 +99,8 @@ int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c
     rc = k ? signing_input(k, &payload, &tok) : RC_ENOTFOUND;
     if (!rc)
         rc = k->alg->sign(k, (const uint8_t *)tok.data, tok.len, sig, &sig_len);
+    if (!rc)
+        keyring_note(k, c->exp); /* how long the key must keep verifying */
     keyring_read_unlock(kr);
     if (!rc)
         rc = buf_append_char(&tok, '.');

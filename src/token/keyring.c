@@ -2,15 +2,21 @@
 /* The key ring: the signing keys of the store, in memory, with their private halves
  * unsealed. Keys live in the store with the private half sealed with the server key
  * (crypto_secretbox: a random 24-byte nonce, then the box); every instance sharing the store
- * loads them all. The newest key of each algorithm signs; every key verifies.
+ * loads them. Which keys sign and which verify is the lifetime rule's (lifetime.c): the
+ * newest key of each algorithm signs it; a superseded key verifies, and is in the JWKS, until
+ * no token it signed can be live; a retired key does neither.
  *
  * Readers (token_sign, token_verify, the JWKS) hold a read lock for one signature; the
- * loader builds a whole new key set outside that lock and swaps it in under the write lock,
- * so readers wait at most for the swap. One loader at a time (load_mutex).
+ * loader builds a whole new key set, its JWKS document included, outside that lock and swaps
+ * it in under the write lock, so readers wait at most for the swap. One loader at a time
+ * (load_mutex). No SQL ever runs under the read lock.
  *
- * Each JWS algorithm is one constant table (struct key_alg). Ed25519 (RFC 8037) is here;
- * ES256 (RFC 7518 §3.4) will be another table in its own file, added to algs[]. JWS
- * encoding and decoding are in jwt.c. */
+ * What each key signed (the latest exp, and whether a token without exp) is noted in memory
+ * by token_sign with atomics, carried from set to set, and written to the store by
+ * keyring_flush() about once a second: the request path never writes.
+ *
+ * Each JWS algorithm is one constant table (struct key_alg): ed25519.c, es256.c. JWS encoding
+ * and decoding are in jwt.c. */
 #include "token/keyring_int.h"
 
 #include <pthread.h>
@@ -22,132 +28,33 @@
 #include "common/xmalloc.h"
 
 #define SEAL_OVERHEAD (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+#define JWKS_MAX (1024 * 1024)
 
-/* The keys of one load from the store, immutable once published. */
+/* Every algorithm rcauth signs with. */
+static const struct key_alg *const algs[] = {&key_alg_eddsa, &key_alg_es256};
+#define ALG_COUNT (sizeof(algs) / sizeof(algs[0]))
+
+/* The published keys of one load from the store, immutable once published (but the notes). */
 struct keyset {
     struct key *keys; /* oldest first, as the store lists them */
     size_t n;
     size_t cap;
-    const struct key **signer; /* per entry of algs[]: the newest key, or NULL */
+    const struct key *signer[ALG_COUNT]; /* per entry of algs[]: the current key, or NULL */
+    struct buf jwks;                     /* the JWKS document of these keys */
+    int64_t next_drop;                   /* the earliest drop_at of these keys; 0 = none */
 };
 
 struct keyring {
     struct store *st; /* borrowed */
     uint8_t server_key[32];
-    pthread_rwlock_t lock;      /* guards set against the swap */
-    pthread_mutex_t load_mutex; /* one loader or rotation at a time; guards revision */
-    struct keyset *set;         /* replaced only with load_mutex held */
-    int64_t revision;           /* the store's revision when set was loaded */
+    const struct key_alg *sign_alg; /* what this process signs with */
+    pthread_rwlock_t lock;          /* guards set against the swap */
+    pthread_mutex_t load_mutex;     /* one loader, rotation or flush at a time; guards below */
+    struct keyset *set;             /* replaced only with load_mutex held */
+    int64_t revision;               /* the store's revision when set was loaded */
+    int64_t newest;                 /* the latest created_at in the store at that load */
+    bool signing;                   /* keyring_start_signing(): keep a key of sign_alg */
 };
-
-/* ---- Ed25519 (RFC 8037) ---------------------------------------------------------------- */
-
-/* RFC 7638 §3.2: the thumbprint hashes the required members in lexicographic order. */
-static int ed25519_kid(struct key *k)
-{
-    char x[64];
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    struct buf b;
-    struct jsonw w;
-    base64url_encode(k->pub, crypto_sign_PUBLICKEYBYTES, x);
-    buf_init(&b, 256);
-    jsonw_init(&w, &b);
-    jsonw_object_begin(&w);
-    jsonw_kv_string(&w, "crv", "Ed25519");
-    jsonw_kv_string(&w, "kty", "OKP");
-    jsonw_kv_string(&w, "x", x);
-    jsonw_object_end(&w);
-    int rc = jsonw_finish(&w);
-    if (rc)
-        goto out;
-    crypto_hash_sha256(hash, (const uint8_t *)b.data, b.len);
-    base64url_encode(hash, sizeof(hash), k->kid);
-out:
-    buf_cleanup(&b);
-    return rc;
-}
-
-static int ed25519_generate(struct key *k)
-{
-    if (crypto_sign_keypair(k->pub, k->priv.ed25519_sk) != 0)
-        return RC_ECRYPTO;
-    k->pub_len = crypto_sign_PUBLICKEYBYTES;
-    return ed25519_kid(k);
-}
-
-/* The private half is libsodium's 64-byte secret key (seed || public key). Rebuilding it
- * from the seed proves that both halves belong together. */
-static int ed25519_load(struct key *k, const uint8_t *pub, size_t pub_len, const uint8_t *priv,
-                        size_t priv_len)
-{
-    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-    int rc = RC_ECRYPTO;
-    if (pub_len != crypto_sign_PUBLICKEYBYTES || priv_len != crypto_sign_SECRETKEYBYTES)
-        goto out;
-    /* the seed is the first half of libsodium's secret key */
-    if (crypto_sign_seed_keypair(pk, k->priv.ed25519_sk, priv) != 0)
-        goto out;
-    if (sodium_memcmp(pk, pub, sizeof(pk)) != 0 ||
-        sodium_memcmp(k->priv.ed25519_sk, priv, priv_len) != 0)
-        goto out;
-    memcpy(k->pub, pub, pub_len);
-    k->pub_len = pub_len;
-    rc = 0;
-out:
-    if (rc)
-        sodium_memzero(k->priv.ed25519_sk, sizeof(k->priv.ed25519_sk));
-    return rc;
-}
-
-static int ed25519_export_private(const struct key *k, uint8_t *out, size_t cap, size_t *len)
-{
-    if (cap < crypto_sign_SECRETKEYBYTES)
-        return RC_ELIMIT;
-    memcpy(out, k->priv.ed25519_sk, crypto_sign_SECRETKEYBYTES);
-    *len = crypto_sign_SECRETKEYBYTES;
-    return 0;
-}
-
-static int ed25519_sign(const struct key *k, const uint8_t *msg, size_t len,
-                        uint8_t sig[KEY_SIG_MAX], size_t *sig_len)
-{
-    unsigned long long n = 0;
-    if (crypto_sign_detached(sig, &n, msg, len, k->priv.ed25519_sk) != 0)
-        return RC_ECRYPTO;
-    *sig_len = (size_t)n;
-    return 0;
-}
-
-static bool ed25519_verify(const struct key *k, const uint8_t *msg, size_t len, const uint8_t *sig,
-                           size_t sig_len)
-{
-    return sig_len == crypto_sign_BYTES && crypto_sign_verify_detached(sig, msg, len, k->pub) == 0;
-}
-
-/* RFC 8037 §2: an OKP key with crv "Ed25519" and the public key in x. */
-static void ed25519_jwk_members(const struct key *k, struct jsonw *w)
-{
-    char x[64];
-    base64url_encode(k->pub, crypto_sign_PUBLICKEYBYTES, x);
-    jsonw_kv_string(w, "kty", "OKP");
-    jsonw_kv_string(w, "crv", "Ed25519");
-    jsonw_kv_string(w, "x", x);
-}
-
-static const struct key_alg alg_eddsa = {
-    .name = "EdDSA", /* RFC 8037 §3.1 */
-    .generate = ed25519_generate,
-    .load = ed25519_load,
-    .export_private = ed25519_export_private,
-    .sign = ed25519_sign,
-    .verify = ed25519_verify,
-    .jwk_members = ed25519_jwk_members,
-    .release = NULL,
-};
-
-/* Every algorithm rcauth signs with; ES256 goes here when it lands. */
-static const struct key_alg *const algs[] = {&alg_eddsa};
-#define ALG_COUNT (sizeof(algs) / sizeof(algs[0]))
 
 const struct key_alg *keyring_alg_find(const char *name)
 {
@@ -165,27 +72,76 @@ static size_t alg_index(const struct key_alg *alg)
     return i;
 }
 
+/* ---- public JWKs ---------------------------------------------------------------------- */
+
+/* RFC 7638 §3: SHA-256 of the required members, in lexicographic order, without spaces. */
+int keyring_thumbprint(const struct key_alg *alg, const uint8_t *pub, size_t pub_len,
+                       char kid[STORE_KID_SIZE])
+{
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    struct buf b;
+    struct jsonw w;
+    buf_init(&b, 512);
+    jsonw_init(&w, &b);
+    jsonw_object_begin(&w);
+    int rc = alg->jwk_members(pub, pub_len, &w);
+    jsonw_object_end(&w);
+    if (!rc)
+        rc = jsonw_finish(&w);
+    if (!rc) {
+        crypto_hash_sha256(hash, (const uint8_t *)b.data, b.len);
+        base64url_encode(hash, sizeof(hash), kid);
+    }
+    buf_cleanup(&b);
+    return rc;
+}
+
+/* RFC 7517 §4: the key-type members, then "kid", "alg" (§4.4) and "use":"sig" (§4.2). */
+static int write_jwk(const struct key_alg *alg, const char *kid, const uint8_t *pub, size_t pub_len,
+                     struct jsonw *w)
+{
+    jsonw_object_begin(w);
+    int rc = alg->jwk_members(pub, pub_len, w);
+    jsonw_kv_string(w, "kid", kid);
+    jsonw_kv_string(w, "alg", alg->name);
+    jsonw_kv_string(w, "use", "sig");
+    jsonw_object_end(w);
+    return rc;
+}
+
+void keyring_write_jwk(const struct store_signing_key *row, struct jsonw *w)
+{
+    const struct key_alg *alg = keyring_alg_find(row->alg);
+    if (!alg || write_jwk(alg, row->kid, row->public_key, row->public_len, w) != 0)
+        log_msg(LOG_WARN, "signing key without a public JWK", "kid", row->kid, NULL);
+    if (!alg)
+        jsonw_null(w);
+}
+
 /* ---- key sets ------------------------------------------------------------------------- */
 
 static struct keyset *keyset_new(void)
 {
     struct keyset *set = xcalloc(1, sizeof(*set));
-    set->signer = xcalloc(ALG_COUNT, sizeof(*set->signer));
+    buf_init(&set->jwks, JWKS_MAX);
     return set;
+}
+
+static void key_wipe(struct key *k)
+{
+    if (k->alg && k->alg->release)
+        k->alg->release(k);
+    sodium_memzero(k, sizeof(*k));
 }
 
 static void keyset_free(struct keyset *set)
 {
     if (!set)
         return;
-    for (size_t i = 0; i < set->n; i++) {
-        if (set->keys[i].alg->release)
-            set->keys[i].alg->release(&set->keys[i]);
-    }
-    if (set->keys)
-        sodium_memzero(set->keys, set->cap * sizeof(*set->keys));
+    for (size_t i = 0; i < set->n; i++)
+        key_wipe(&set->keys[i]);
     free(set->keys);
-    free(set->signer);
+    buf_cleanup(&set->jwks);
     free(set);
 }
 
@@ -206,25 +162,56 @@ static struct key *keyset_push(struct keyset *set)
     return &set->keys[set->n++];
 }
 
-/* The newest key of each algorithm signs; on equal created_at the one the store lists
- * later (added later) wins, so every instance picks the same one. */
-static void keyset_pick_signers(struct keyset *set)
+static const struct key *keyset_find(const struct keyset *set, const char *kid)
 {
-    for (size_t i = 0; i < set->n; i++) {
-        const struct key *k = &set->keys[i];
-        size_t a = alg_index(k->alg);
-        if (!set->signer[a] || k->created_at >= set->signer[a]->created_at)
-            set->signer[a] = k;
-    }
+    for (size_t i = 0; set && i < set->n; i++)
+        if (strcmp(set->keys[i].kid, kid) == 0)
+            return &set->keys[i];
+    return NULL;
 }
 
-static int64_t keyset_newest(const struct keyset *set)
+/* RFC 7517 §5: {"keys":[…]}, built once per set. */
+static int keyset_build_jwks(struct keyset *set)
 {
-    int64_t t = 0;
-    for (size_t i = 0; i < set->n; i++)
-        if (set->keys[i].created_at > t)
-            t = set->keys[i].created_at;
-    return t;
+    struct jsonw w;
+    jsonw_init(&w, &set->jwks);
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "keys");
+    jsonw_array_begin(&w);
+    int rc = 0;
+    for (size_t i = 0; i < set->n && !rc; i++) {
+        const struct key *k = &set->keys[i];
+        rc = write_jwk(k->alg, k->kid, k->pub, k->pub_len, &w);
+    }
+    jsonw_array_end(&w);
+    jsonw_object_end(&w);
+    return rc ? rc : jsonw_finish(&w);
+}
+
+/* ---- notes ---------------------------------------------------------------------------- */
+
+void keyring_note(const struct key *k, int64_t exp)
+{
+    struct key *m = (struct key *)k; /* the notes are the mutable part of a published key */
+    if (exp == 0) {
+        if (!__atomic_load_n(&m->noted_non_expiring, __ATOMIC_RELAXED))
+            __atomic_store_n(&m->noted_non_expiring, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    int64_t cur = __atomic_load_n(&m->noted_max_exp, __ATOMIC_RELAXED);
+    while (exp > cur && !__atomic_compare_exchange_n(&m->noted_max_exp, &cur, exp, true,
+                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static int64_t noted_max_exp(const struct key *k)
+{
+    return k ? __atomic_load_n(&k->noted_max_exp, __ATOMIC_RELAXED) : 0;
+}
+
+static bool noted_non_expiring(const struct key *k)
+{
+    return k && __atomic_load_n(&k->noted_non_expiring, __ATOMIC_RELAXED);
 }
 
 /* ---- sealing -------------------------------------------------------------------------- */
@@ -267,6 +254,68 @@ static int unseal(const struct keyring *kr, const struct store_signing_key *row,
     return 0;
 }
 
+/* ---- the store's rows and their fate -------------------------------------------------- */
+
+struct rows {
+    struct store_signing_key *v;
+    struct key_fate *fate;
+    size_t n;
+    size_t cap;
+};
+
+static int row_collect(void *ctx, const struct store_signing_key *row)
+{
+    struct rows *r = ctx;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 8;
+        r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
+    }
+    r->v[r->n++] = *row;
+    return 0;
+}
+
+static void rows_cleanup(struct rows *r)
+{
+    if (r->v)
+        sodium_memzero(r->v, r->cap * sizeof(*r->v));
+    free(r->v);
+    free(r->fate);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Every key of the store, judged now with what the store and this process know of what
+ * each signed. r starts zeroed; the caller cleans it up, also on failure. Caller holds
+ * load_mutex. */
+static int rows_read(struct keyring *kr, struct rows *r)
+{
+    int rc = kr->st->ops->signing_key_list(kr->st, row_collect, r);
+    if (rc)
+        return rc;
+    r->fate = xcalloc(r->n + 1, sizeof(*r->fate));
+    for (size_t i = 0; i < r->n; i++) {
+        const struct store_signing_key *row = &r->v[i];
+        const struct key *mine = keyset_find(kr->set, row->kid);
+        int64_t noted = noted_max_exp(mine);
+        r->fate[i] = (struct key_fate){
+            .alg = row->alg,
+            .created_at = row->created_at,
+            .retired_at = row->retired_at,
+            .max_exp = noted > row->max_exp ? noted : row->max_exp,
+            .non_expiring = row->signed_non_expiring || noted_non_expiring(mine),
+        };
+    }
+    keyring_judge(r->fate, r->n, time_now());
+    return 0;
+}
+
+static size_t rows_find(const struct rows *r, const char *kid)
+{
+    size_t i = 0;
+    while (i < r->n && strcmp(r->v[i].kid, kid) != 0)
+        i++;
+    return i;
+}
+
 /* ---- loading -------------------------------------------------------------------------- */
 
 static int key_from_row(const struct keyring *kr, const struct store_signing_key *row,
@@ -278,6 +327,8 @@ static int key_from_row(const struct keyring *kr, const struct store_signing_key
     memcpy(k->kid, row->kid, sizeof(k->kid));
     k->kid[sizeof(k->kid) - 1] = '\0';
     k->created_at = row->created_at;
+    k->noted_max_exp = k->stored_max_exp = row->max_exp;
+    k->noted_non_expiring = k->stored_non_expiring = row->signed_non_expiring;
     int rc = unseal(kr, row, plain, &n);
     if (rc) {
         log_msg(LOG_ERROR, "cannot unseal a signing key: the server key does not match the store",
@@ -294,70 +345,87 @@ out:
     return rc;
 }
 
-struct load_ctx {
-    const struct keyring *kr;
-    struct keyset *set;
-    int rc;
-};
-
-static int load_row(void *ctx, const struct store_signing_key *row)
+/* The published keys of r, unsealed, with their signers, JWKS and next drop time. */
+static int keyset_load(const struct keyring *kr, const struct rows *r, struct keyset *set)
 {
-    struct load_ctx *lc = ctx;
-    const struct key_alg *alg = keyring_alg_find(row->alg);
-    if (!alg) {
-        /* written by a newer rcauth sharing the store: keep serving with the others */
-        log_msg(LOG_WARN, "signing key of an unsupported algorithm ignored", "kid", row->kid, "alg",
-                row->alg, NULL);
-        return 0;
+    size_t current[ALG_COUNT]; /* index in set->keys; pointers wait: keyset_push moves keys */
+    for (size_t a = 0; a < ALG_COUNT; a++)
+        current[a] = SIZE_MAX;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct key_alg *alg = keyring_alg_find(r->v[i].alg);
+        if (!r->fate[i].published)
+            continue;
+        if (!alg) {
+            /* written by a newer rcauth sharing the store: keep serving with the others */
+            log_msg(LOG_WARN, "signing key of an unsupported algorithm ignored", "kid", r->v[i].kid,
+                    "alg", r->v[i].alg, NULL);
+            continue;
+        }
+        struct key *k = keyset_push(set);
+        int rc = key_from_row(kr, &r->v[i], alg, k);
+        if (rc) {
+            sodium_memzero(k, sizeof(*k));
+            set->n--;
+            return rc;
+        }
+        if (r->fate[i].current)
+            current[alg_index(alg)] = set->n - 1;
+        int64_t drop = r->fate[i].drop_at;
+        if (drop && (!set->next_drop || drop < set->next_drop))
+            set->next_drop = drop;
     }
-    struct key *k = keyset_push(lc->set);
-    lc->rc = key_from_row(lc->kr, row, alg, k);
-    if (lc->rc) {
-        sodium_memzero(k, sizeof(*k));
-        lc->set->n--;
-        return 1;
-    }
-    return 0;
+    for (size_t a = 0; a < ALG_COUNT; a++)
+        set->signer[a] = current[a] == SIZE_MAX ? NULL : &set->keys[current[a]];
+    return keyset_build_jwks(set);
 }
 
-/* Swap in a new key set; *set receives the old one for the caller to free outside the
- * lock. Caller holds load_mutex. */
+/* Swap in a new key set, carrying the notes of the keys it keeps; *set receives the old
+ * one for the caller to free outside the lock. Under the write lock no signer is noting, so
+ * nothing noted is lost. Caller holds load_mutex. */
 static void publish(struct keyring *kr, struct keyset **set, int64_t revision)
 {
     pthread_rwlock_wrlock(&kr->lock);
     struct keyset *old = kr->set;
+    for (size_t i = 0; i < (*set)->n; i++) {
+        struct key *k = &(*set)->keys[i];
+        const struct key *was = keyset_find(old, k->kid);
+        if (was && was->noted_max_exp > k->noted_max_exp)
+            k->noted_max_exp = was->noted_max_exp;
+        if (was && was->noted_non_expiring)
+            k->noted_non_expiring = 1;
+    }
     kr->set = *set;
     pthread_rwlock_unlock(&kr->lock);
     kr->revision = revision;
     *set = old;
 }
 
-/* Read every key from the store and publish them. The revision is read first: a change
- * made during the listing is then seen again by the next refresh, never missed. Caller
- * holds load_mutex. */
+/* Read every key from the store and publish those that verify. The revision is read first:
+ * a change made during the listing is then seen again by the next refresh, never missed.
+ * Caller holds load_mutex. */
 static int reload(struct keyring *kr)
 {
     struct keyset *set = keyset_new();
-    struct load_ctx lc = {.kr = kr, .set = set, .rc = 0};
+    struct rows r = {0};
     int64_t revision = 0;
     int rc = kr->st->ops->revision(kr->st, &revision);
-    if (rc)
-        goto out;
-    rc = kr->st->ops->signing_key_list(kr->st, load_row, &lc);
     if (!rc)
-        rc = lc.rc;
-    if (rc)
-        goto out;
-    keyset_pick_signers(set);
-    publish(kr, &set, revision);
-out:
+        rc = rows_read(kr, &r);
+    if (!rc)
+        rc = keyset_load(kr, &r, set);
+    for (size_t i = 0; !rc && i < r.n; i++)
+        if (r.v[i].created_at > kr->newest)
+            kr->newest = r.v[i].created_at;
+    if (!rc)
+        publish(kr, &set, revision);
+    rows_cleanup(&r);
     keyset_free(set);
     return rc;
 }
 
-/* Generate a key of alg, seal it and add it to the store. It is dated after every key we
- * know so that it is the newest even when rotations come within one second. Caller holds
- * load_mutex. */
+/* Generate a key of alg, seal it and add it to the store. It is dated after every key of
+ * the store so that it is the newest even when rotations come within one second. Caller
+ * holds load_mutex and reloads. */
 static int create_key(struct keyring *kr, const struct key_alg *alg, char kid[STORE_KID_SIZE])
 {
     struct key k;
@@ -366,11 +434,12 @@ static int create_key(struct keyring *kr, const struct key_alg *alg, char kid[ST
     memset(&row, 0, sizeof(row));
     k.alg = alg;
     int rc = alg->generate(&k);
+    if (!rc)
+        rc = keyring_thumbprint(alg, k.pub, k.pub_len, k.kid);
     if (rc)
         goto out;
     int64_t now = time_now();
-    int64_t newest = kr->set ? keyset_newest(kr->set) : 0;
-    row.created_at = now > newest ? now : newest + 1;
+    row.created_at = now > kr->newest ? now : kr->newest + 1;
     memcpy(row.kid, k.kid, sizeof(row.kid));
     memcpy(row.alg, alg->name, strlen(alg->name) + 1);
     memcpy(row.public_key, k.pub, k.pub_len);
@@ -380,23 +449,38 @@ static int create_key(struct keyring *kr, const struct key_alg *alg, char kid[ST
         rc = kr->st->ops->signing_key_add(kr->st, &row);
     if (rc)
         goto out;
+    kr->newest = row.created_at;
     memcpy(kid, k.kid, STORE_KID_SIZE);
     log_msg(LOG_INFO, "signing key created", "kid", k.kid, "alg", alg->name, NULL);
 out:
-    if (alg->release)
-        alg->release(&k);
-    sodium_memzero(&k, sizeof(k));
+    key_wipe(&k);
+    sodium_memzero(&row, sizeof(row));
     return rc;
+}
+
+/* A process that signs needs a current key of its algorithm: at start on a store without
+ * one, and when an admin retired it (SPEC §4). Caller holds load_mutex. */
+static int ensure_signer(struct keyring *kr)
+{
+    char kid[STORE_KID_SIZE];
+    if (!kr->signing || kr->set->signer[alg_index(kr->sign_alg)])
+        return 0;
+    int rc = create_key(kr, kr->sign_alg, kid);
+    return rc ? rc : reload(kr);
 }
 
 /* ---- the interface -------------------------------------------------------------------- */
 
-int keyring_open(struct store *st, const uint8_t server_key[32], struct keyring **out)
+int keyring_open(struct store *st, const uint8_t server_key[32], const char *alg,
+                 struct keyring **out)
 {
+    const struct key_alg *ka = keyring_alg_find(alg ? alg : "EdDSA");
+    if (!ka)
+        return RC_EINVAL;
     struct keyring *kr = xcalloc(1, sizeof(*kr));
     pthread_rwlockattr_t attr;
-    char kid[STORE_KID_SIZE];
     kr->st = st;
+    kr->sign_alg = ka;
     memcpy(kr->server_key, server_key, sizeof(kr->server_key));
     /* writer preference: a steady stream of readers must not starve a key swap */
     pthread_rwlockattr_init(&attr);
@@ -404,16 +488,10 @@ int keyring_open(struct store *st, const uint8_t server_key[32], struct keyring 
     pthread_rwlock_init(&kr->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&kr->load_mutex, NULL);
+    kr->set = keyset_new();
 
     pthread_mutex_lock(&kr->load_mutex);
     int rc = reload(kr);
-    /* Two instances starting on an empty store may both get here: both keys are kept and
-     * the newest signs everywhere once each has reloaded. */
-    if (!rc && kr->set->n == 0) {
-        rc = create_key(kr, &alg_eddsa, kid);
-        if (!rc)
-            rc = reload(kr);
-    }
     pthread_mutex_unlock(&kr->load_mutex);
     if (rc) {
         keyring_free(kr);
@@ -434,22 +512,42 @@ void keyring_free(struct keyring *kr)
     free(kr);
 }
 
+int keyring_start_signing(struct keyring *kr)
+{
+    pthread_mutex_lock(&kr->load_mutex);
+    kr->signing = true;
+    /* Two instances starting on an empty store may both create a key: both are kept and
+     * the newest signs everywhere once each has reloaded. */
+    int rc = ensure_signer(kr);
+    pthread_mutex_unlock(&kr->load_mutex);
+    return rc;
+}
+
+const char *keyring_alg(const struct keyring *kr)
+{
+    return kr->sign_alg->name;
+}
+
 int keyring_refresh(struct keyring *kr)
 {
     /* Another thread is loading or rotating: it will publish what the store holds. */
     if (pthread_mutex_trylock(&kr->load_mutex) != 0)
         return 0;
-    int64_t revision = 0;
+    int64_t revision = 0, drop = kr->set->next_drop;
     int rc = kr->st->ops->revision(kr->st, &revision);
-    if (!rc && revision != kr->revision)
+    /* A key due to be dropped is judged again on the store's newest notes: another
+     * instance may have signed with it later than this one knows. */
+    if (!rc && (revision != kr->revision || (drop && time_now() >= drop)))
         rc = reload(kr);
+    if (!rc)
+        rc = ensure_signer(kr);
     pthread_mutex_unlock(&kr->load_mutex);
     return rc;
 }
 
 int keyring_rotate(struct keyring *kr, const char *alg, char *kid_out)
 {
-    const struct key_alg *ka = keyring_alg_find(alg);
+    const struct key_alg *ka = alg ? keyring_alg_find(alg) : kr->sign_alg;
     char kid[STORE_KID_SIZE];
     if (!ka)
         return RC_EINVAL;
@@ -463,33 +561,107 @@ int keyring_rotate(struct keyring *kr, const char *alg, char *kid_out)
     return rc;
 }
 
-/* RFC 7517 §5: {"keys":[…]}; "use":"sig" (§4.2) and "alg" (§4.4) on each key. */
-int keyring_jwks(struct keyring *kr, struct buf *out)
+int keyring_retire(struct keyring *kr, const char *kid, bool *newly)
 {
-    struct buf doc;
-    struct jsonw w;
-    buf_init(&doc, out->max);
-    jsonw_init(&w, &doc);
-    jsonw_object_begin(&w);
-    jsonw_key(&w, "keys");
-    jsonw_array_begin(&w);
+    struct rows r = {0};
+    *newly = false;
+    pthread_mutex_lock(&kr->load_mutex);
+    int rc = rows_read(kr, &r);
+    size_t i = rows_find(&r, kid);
+    if (rc)
+        goto out;
+    if (i == r.n) {
+        rc = RC_ENOTFOUND;
+        goto out;
+    }
+    /* what this process signs with must stay: it could sign nothing (SPEC §4) */
+    if (r.fate[i].current && keyring_alg_find(r.v[i].alg) == kr->sign_alg) {
+        rc = RC_ECONFLICT;
+        goto out;
+    }
+    *newly = r.v[i].retired_at == 0;
+    if (*newly)
+        rc = kr->st->ops->signing_key_retire(kr->st, kid, time_now());
+    if (!rc)
+        rc = reload(kr);
+out:
+    rows_cleanup(&r);
+    pthread_mutex_unlock(&kr->load_mutex);
+    return rc;
+}
+
+int keyring_list(struct keyring *kr, keyring_list_cb cb, void *ctx)
+{
+    struct rows r = {0};
+    pthread_mutex_lock(&kr->load_mutex);
+    int rc = rows_read(kr, &r);
+    pthread_mutex_unlock(&kr->load_mutex);
+    for (size_t i = 0; !rc && i < r.n; i++) {
+        const struct key_fate *f = &r.fate[i];
+        struct keyring_key_info info = {
+            .row = &r.v[i],
+            .rotated_at = f->rotated_at,
+            .max_exp = f->max_exp,
+            .signed_non_expiring = f->non_expiring,
+            .current = f->current,
+            .published = f->published,
+            .drop_at = f->drop_at,
+        };
+        if (cb(ctx, &info))
+            break;
+    }
+    rows_cleanup(&r);
+    return rc;
+}
+
+struct pending_note {
+    char kid[STORE_KID_SIZE];
+    int64_t max_exp;
+    bool non_expiring;
+};
+
+int keyring_flush(struct keyring *kr)
+{
+    struct pending_note *todo = NULL;
+    size_t n = 0;
+    int rc = 0;
+    pthread_mutex_lock(&kr->load_mutex);
+    struct keyset *set = kr->set; /* stays: only this mutex's holder swaps it */
     keyring_read_lock(kr);
-    for (size_t i = 0; i < kr->set->n; i++) {
-        const struct key *k = &kr->set->keys[i];
-        jsonw_object_begin(&w);
-        k->alg->jwk_members(k, &w);
-        jsonw_kv_string(&w, "kid", k->kid);
-        jsonw_kv_string(&w, "alg", k->alg->name);
-        jsonw_kv_string(&w, "use", "sig");
-        jsonw_object_end(&w);
+    for (size_t i = 0; i < set->n; i++) {
+        const struct key *k = &set->keys[i];
+        int64_t max_exp = noted_max_exp(k);
+        bool non_expiring = noted_non_expiring(k);
+        if (max_exp <= k->stored_max_exp && non_expiring == k->stored_non_expiring)
+            continue;
+        if (!todo)
+            todo = xcalloc(set->n, sizeof(*todo));
+        memcpy(todo[n].kid, k->kid, sizeof(todo[n].kid));
+        todo[n].max_exp = max_exp;
+        todo[n++].non_expiring = non_expiring;
     }
     keyring_read_unlock(kr);
-    jsonw_array_end(&w);
-    jsonw_object_end(&w);
-    int rc = jsonw_finish(&w);
-    if (!rc)
-        rc = buf_append(out, doc.data, doc.len);
-    buf_cleanup(&doc);
+    for (size_t i = 0; i < n; i++) {
+        struct key *k = (struct key *)keyset_find(set, todo[i].kid);
+        int one = kr->st->ops->signing_key_note(kr->st, todo[i].kid, todo[i].max_exp,
+                                                todo[i].non_expiring);
+        if (one) {
+            rc = one;
+            continue;
+        }
+        k->stored_max_exp = todo[i].max_exp;
+        k->stored_non_expiring = todo[i].non_expiring;
+    }
+    pthread_mutex_unlock(&kr->load_mutex);
+    free(todo);
+    return rc;
+}
+
+int keyring_jwks(struct keyring *kr, struct buf *out)
+{
+    keyring_read_lock(kr);
+    int rc = buf_append(out, kr->set->jwks.data, kr->set->jwks.len);
+    keyring_read_unlock(kr);
     return rc;
 }
 
@@ -513,8 +685,10 @@ const struct key *keyring_signer(const struct keyring *kr, const struct key_alg 
 
 const struct key *keyring_find(const struct keyring *kr, const char *kid)
 {
-    for (size_t i = 0; i < kr->set->n; i++)
-        if (strcmp(kr->set->keys[i].kid, kid) == 0)
-            return &kr->set->keys[i];
-    return NULL;
+    return keyset_find(kr->set, kid);
+}
+
+const struct key_alg *keyring_sign_alg(const struct keyring *kr)
+{
+    return kr->sign_alg;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to src/token: a signing key in memory, the table of operations of each JWS
- * algorithm (curl vtls style: adding ES256 is one more table, nothing else changes), and
- * the read-side access to the key ring that jwt.c needs. */
+ * algorithm (curl vtls style: ed25519.c and es256.c each define one), the lifetime rule of
+ * keys (lifetime.c), and the read-side access to the key ring that jwt.c needs. */
 #ifndef RCAUTH_TOKEN_KEYRING_INT_H
 #define RCAUTH_TOKEN_KEYRING_INT_H
 
@@ -15,14 +15,15 @@
 #include "token/token.h"
 
 #define KEY_SIG_MAX 132     /* largest signature of any algorithm (ES512 would be 132) */
-#define KEY_PRIVATE_MAX 128 /* largest plain private half; sealed adds nonce + MAC */
+#define KEY_PRIVATE_MAX 200 /* largest plain private half (P-256 PKCS#8 DER: 138 bytes) */
+#define KEY_COORD_MAX 66    /* largest coordinate of a public JWK (P-521) */
 
 struct key;
 
 /* One JWS algorithm (RFC 7518 §3.1, RFC 8037 §3.1). */
 struct key_alg {
     const char *name; /* the JWS "alg" value, compared exactly (RFC 7515 §4.1.1) */
-    /* A fresh key pair into k (k->alg already set): public half in k->pub, kid too. */
+    /* A fresh key pair into k (k->alg already set): public half in k->pub. */
     int (*generate)(struct key *k);
     /* Rebuild k from its stored public half and its unsealed private half; RC_ECRYPTO when
      * they do not belong together. On failure k holds nothing to release. */
@@ -35,14 +36,19 @@ struct key_alg {
     /* true only for a valid signature of exactly the algorithm's length. */
     bool (*verify)(const struct key *k, const uint8_t *msg, size_t len, const uint8_t *sig,
                    size_t sig_len);
-    /* The key-type members of the public JWK (RFC 7517 §4), e.g. "kty","crv","x". */
-    void (*jwk_members)(const struct key *k, struct jsonw *w);
+    /* The key-type members of the public JWK (RFC 7517 §4) of a stored public half, in
+     * lexicographic order of their names ("crv","kty","x"[,"y"]): that object is exactly
+     * what the RFC 7638 thumbprint hashes. RC_EINVAL when pub has the wrong shape. */
+    int (*jwk_members)(const uint8_t *pub, size_t pub_len, struct jsonw *w);
     /* Release what the key holds outside the struct (an EVP_PKEY for ES256); may be NULL.
      * The struct itself is wiped by the caller. */
     void (*release)(struct key *k);
 };
 
-/* A signing key in memory. Immutable once published in the ring. */
+extern const struct key_alg key_alg_eddsa; /* ed25519.c */
+extern const struct key_alg key_alg_es256; /* es256.c */
+
+/* A signing key in memory. Immutable once published in the ring, except the notes. */
 struct key {
     const struct key_alg *alg;
     char kid[STORE_KID_SIZE];
@@ -51,19 +57,79 @@ struct key {
     size_t pub_len;
     union {
         uint8_t ed25519_sk[crypto_sign_SECRETKEYBYTES]; /* seed || public key */
+        void *evp_pkey;                                 /* ES256: EVP_PKEY * */
     } priv;
+    /* What this process signed with the key: raised by token_sign() under the read lock
+     * with atomics (keyring_note), carried into the next key set, and written to the store
+     * by keyring_flush(). */
+    int64_t noted_max_exp;
+    int noted_non_expiring;
+    /* What the store holds, as far as this process knows (load_mutex). */
+    int64_t stored_max_exp;
+    bool stored_non_expiring;
 };
 
 /* The algorithm named name (exact match), or NULL when rcauth cannot sign with it. */
 const struct key_alg *keyring_alg_find(const char *name);
+/* RFC 7638 thumbprint of a stored public half, base64url, into kid (STORE_KID_SIZE). */
+int keyring_thumbprint(const struct key_alg *alg, const uint8_t *pub, size_t pub_len,
+                       char kid[STORE_KID_SIZE]) RC_MUST_CHECK;
 
 /* Readers: take the read lock, look keys up, use them, release. The keys found stay valid
  * until keyring_read_unlock(). Never nest. */
 void keyring_read_lock(struct keyring *kr);
 void keyring_read_unlock(struct keyring *kr);
-/* The newest key of alg, or NULL. */
+/* The key that signs alg, or NULL. */
 const struct key *keyring_signer(const struct keyring *kr, const struct key_alg *alg);
-/* The key with that kid, or NULL. */
+/* The published key with that kid, or NULL. */
 const struct key *keyring_find(const struct keyring *kr, const char *kid);
+/* The algorithm this process signs with (keyring_open's alg). */
+const struct key_alg *keyring_sign_alg(const struct keyring *kr);
+/* Note that k signed a token with exp (0 = does not expire). Lock-free; under the read
+ * lock that found k. */
+void keyring_note(const struct key *k, int64_t exp);
+
+/* ---- the lifetime rule (lifetime.c) --------------------------------------------------- */
+
+/* After a newer key of its algorithm exists and its last token is dead, a key stays this
+ * long: other instances pick a rotation up within 5 s (SPEC §4) and flush what they signed
+ * within about a second, so by then the store knows the last exp the key signed. */
+#define KEY_GRACE_SECONDS 10
+
+/* What the rule needs of one key, and what it decides. */
+struct key_fate {
+    /* in */
+    const char *alg;
+    int64_t created_at;
+    int64_t retired_at;
+    int64_t max_exp;
+    bool non_expiring;
+    /* out */
+    int64_t rotated_at; /* created_at of the next key of its algorithm; 0 = none */
+    int64_t drop_at;    /* when it stops being published; 0 = not on its own */
+    bool current;       /* signs its algorithm */
+    bool published;     /* in the JWKS and verifying */
+};
+
+/* Decide the fate of n keys listed oldest first (the store's order) at time now:
+ *  - the last key of each algorithm is its current one (it signs), unless retired — then
+ *    that algorithm has no current key until a new one is made;
+ *  - a retired key is never published;
+ *  - an earlier key was superseded (rotated) when the next key of its algorithm was made;
+ *    it stays published until drop_at = max(rotated_at, max_exp) + KEY_GRACE_SECONDS, or
+ *    until retired when it signed a token that does not expire. */
+void keyring_judge(struct key_fate *f, size_t n, int64_t now);
+
+/* ---- ES256 signatures (es256.c) ------------------------------------------------------- */
+
+#define ES256_SIG_LEN 64 /* RFC 7518 §3.4: R || S, 32 bytes each */
+#define ES256_DER_MAX 72 /* SEQUENCE of two INTEGERs of up to 33 bytes */
+
+/* A DER ECDSA-Sig-Value (RFC 3279 §2.2.3), as OpenSSL writes it, into the JWS form R || S.
+ * Strict DER: RC_EINVAL for anything else, or a value that does not fit 32 bytes. */
+int token_ecdsa_der_to_raw(const uint8_t *der, size_t len,
+                           uint8_t raw[ES256_SIG_LEN]) RC_MUST_CHECK;
+/* R || S into DER (minimal INTEGERs); returns the length written to der. */
+size_t token_ecdsa_raw_to_der(const uint8_t raw[ES256_SIG_LEN], uint8_t der[ES256_DER_MAX]);
 
 #endif

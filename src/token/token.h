@@ -37,28 +37,75 @@ void token_claims_cleanup(struct token_claims *c);
 enum token_verdict {
     TOKEN_VALID = 0,
     TOKEN_MALFORMED,     /* not three base64url parts, bad JSON, missing claim, wrong typ */
-    TOKEN_BAD_SIGNATURE, /* unknown kid, or the key's algorithm does not verify it */
+    TOKEN_BAD_SIGNATURE, /* unknown, retired or dropped kid, header alg other than the key's,
+                          * or the key's algorithm does not verify the signature */
     TOKEN_EXPIRED,       /* exp <= now */
 };
 
 struct keyring;
+struct http_router;
+struct jsonw;
 
-/* Load the keys from the store, unsealing private halves with server_key (32 bytes,
- * copied). When the store has no key yet, create an EdDSA one. Caller frees. */
-int keyring_open(struct store *st, const uint8_t server_key[32],
+/* Load the keys of the store that verify, unsealing private halves with server_key (32
+ * bytes, copied). alg ("EdDSA" or "ES256"; NULL = "EdDSA") is what this process signs with
+ * (--signing-alg): the default of token_sign() and keyring_rotate(), and the one whose
+ * current key keyring_retire() refuses. Creates no key. RC_EINVAL for another alg. Caller
+ * frees. */
+int keyring_open(struct store *st, const uint8_t server_key[32], const char *alg,
                  struct keyring **out) RC_MUST_CHECK;
 void keyring_free(struct keyring *kr);
-/* Reload from the store if another process added keys (thread-safe; cheap when nothing
- * changed). */
+/* This process issues tokens: when the store has no current key of the ring's algorithm,
+ * create one, now and at every later keyring_refresh() (after an admin retired it). */
+int keyring_start_signing(struct keyring *kr) RC_MUST_CHECK;
+/* The algorithm this process signs with ("EdDSA" or "ES256"). */
+const char *keyring_alg(const struct keyring *kr);
+/* Reload from the store when another process changed it, or when a key is due to stop
+ * verifying by the lifetime rule (thread-safe; cheap when nothing is due). Call about once
+ * a second: a rotation elsewhere is signing here within that time. */
 int keyring_refresh(struct keyring *kr) RC_MUST_CHECK;
-/* Create a new key of alg ("EdDSA" or "ES256"), store it, and make it the signing key
- * of that algorithm. kid_out (STORE_KID_SIZE) may be NULL. */
+/* Write what this process noted about the tokens each key signed (the latest exp, and
+ * whether one had no exp) to the store. Call about once a second and at exit; the request
+ * path only notes in memory. */
+int keyring_flush(struct keyring *kr) RC_MUST_CHECK;
+/* Create a new key of alg ("EdDSA" or "ES256"; NULL = the ring's), store it, and make it
+ * the current key of that algorithm; the previous one keeps verifying until none of its
+ * tokens can be live. kid_out (STORE_KID_SIZE) may be NULL. RC_EINVAL for another alg. */
 int keyring_rotate(struct keyring *kr, const char *alg, char *kid_out) RC_MUST_CHECK;
-/* Append the JWKS document {"keys":[…]} (public halves only). */
+/* Retire key kid: it stops verifying and leaves the JWKS at once here, within a second on
+ * other instances. *newly is false when it was already retired (nothing changes).
+ * RC_ENOTFOUND for an unknown kid; RC_ECONFLICT when it is the current key of the ring's
+ * algorithm (rotate first). */
+int keyring_retire(struct keyring *kr, const char *kid, bool *newly) RC_MUST_CHECK;
+/* Append the JWKS document {"keys":[…]} (RFC 7517 §5): the public halves of the keys that
+ * verify. All or nothing (RC_ELIMIT past out's cap). */
 int keyring_jwks(struct keyring *kr, struct buf *out) RC_MUST_CHECK;
 
-/* Sign claims as a JWT with the newest key of alg (NULL = "EdDSA"): header
- * {"alg":…,"typ":"at+jwt","kid":…}. Appends the compact JWS to out. Thread-safe. */
+/* One key of the store and its fate now, for listings. */
+struct keyring_key_info {
+    const struct store_signing_key *row; /* borrowed: kid, alg, public half, created_at,
+                                          * retired_at; the sealed half is no one's business */
+    int64_t rotated_at;                  /* a newer key of its algorithm was made; 0 = none */
+    int64_t max_exp;          /* the latest exp it signed, this process's notes included */
+    bool signed_non_expiring; /* it signed a token without exp */
+    bool current;             /* it signs its algorithm */
+    bool published;           /* in the JWKS, verifying */
+    int64_t drop_at;          /* when it stops verifying on its own; 0 = not on its own */
+};
+typedef int (*keyring_list_cb)(void *ctx, const struct keyring_key_info *info);
+/* Every key of the store, oldest first, retired and dropped ones included; cb returns
+ * non-zero to stop. */
+int keyring_list(struct keyring *kr, keyring_list_cb cb, void *ctx) RC_MUST_CHECK;
+/* The public JWK of a stored key as one object: key-type members, "kid", "alg", "use";
+ * null for an algorithm rcauth does not know (a newer version's key). */
+void keyring_write_jwk(const struct store_signing_key *row, struct jsonw *w);
+
+/* Register GET /.well-known/jwks.json (jwks_endpoint.c). The handler takes the struct app,
+ * whose keys must be open. */
+void token_routes_register(struct http_router *rt);
+
+/* Sign claims as a JWT with the current key of alg (NULL = the ring's): header
+ * {"alg":…,"typ":"at+jwt","kid":…}. Appends the compact JWS to out. Thread-safe; notes the
+ * token's exp in memory for keyring_flush(). RC_ENOTFOUND when alg has no current key. */
 int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c,
                struct buf *out) RC_MUST_CHECK;
 /* Verify a compact JWS: the kid picks the key, the key's algorithm checks the signature,
