@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The serve loop: wire the routes, start the HTTP server, and once a second notice changes
- * made by other processes (store revision → drop caches, reload signing keys) and flush the
- * usage recorder. Signals only set a flag; the main thread does the stopping. */
+ * made by other processes (store revision → drop caches, reload signing keys, load new
+ * revoked tokens) and flush the usage recorder. Signals only set a flag; the main thread does
+ * the stopping. */
 #include "cli/serve.h"
 #include "admin/admin.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "http/http.h"
 #include "oauth/access_cache.h"
 #include "oauth/oauth.h"
+#include "oauth/revoked_tokens.h"
 #include "oauth/usage.h"
 #include "token/token.h"
 
@@ -73,7 +76,12 @@ static void maintain(struct app *app, int64_t *seen_revision)
         access_cache_invalidate(app->accesses);
         if (keyring_refresh(app->keys))
             log_msg(LOG_WARN, "could not reload signing keys", NULL);
+        if (revoked_tokens_sync(app->revoked, app->store, time_now())) {
+            log_msg(LOG_WARN, "could not load revoked tokens; retrying", NULL);
+            *seen_revision = -1;
+        }
     }
+    revoked_tokens_prune(app->revoked, app->store, time_now());
     usage_flush(app->usage, app->store);
 }
 
@@ -87,6 +95,11 @@ int serve_run(struct app *app)
     }
     if (app_open_keys(app)) {
         log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
+        return 1;
+    }
+    /* Before the first request: a token revoked before a restart must stay refused. */
+    if (revoked_tokens_sync(app->revoked, app->store, time_now())) {
+        log_msg(LOG_ERROR, "cannot load the revoked tokens", NULL);
         return 1;
     }
     struct http_router *rt = http_router_new();
