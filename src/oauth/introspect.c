@@ -54,17 +54,11 @@ static bool caller_ok(struct app *app, const char *account, const struct http_re
     return false;
 }
 
-static void respond_json(struct jsonw *w, struct http_response *res)
+/* §2.2: the claims under their registered names, plus account. A refresh token (no jti) is
+ * no Bearer token and carries no times: it has no token_type, iat or exp. */
+static void write_active(const struct token_claims *c, struct http_response *res)
 {
-    if (jsonw_finish(w))
-        oauth_error_respond(res, OAUTH_SERVER_ERROR, NULL, false);
-    else
-        res->status = 200;
-}
-
-/* §2.2 for an access token: our claims under their registered names, plus account. */
-static void write_access_token(const struct token_claims *c, struct http_response *res)
-{
+    bool access_token = c->jti[0] != '\0';
     struct jsonw w;
     jsonw_init(&w, &res->body);
     jsonw_object_begin(&w);
@@ -74,13 +68,19 @@ static void write_access_token(const struct token_claims *c, struct http_respons
     jsonw_kv_string(&w, "account", c->account);
     if (c->exp)
         jsonw_kv_int(&w, "exp", c->exp);
-    jsonw_kv_int(&w, "iat", c->iat);
+    if (access_token)
+        jsonw_kv_int(&w, "iat", c->iat);
     jsonw_kv_string(&w, "sub", c->client_id);
     jsonw_kv_string(&w, "iss", c->iss);
-    jsonw_kv_string(&w, "token_type", "Bearer");
-    jsonw_kv_string(&w, "jti", c->jti);
+    if (access_token) {
+        jsonw_kv_string(&w, "token_type", "Bearer");
+        jsonw_kv_string(&w, "jti", c->jti);
+    }
     jsonw_object_end(&w);
-    respond_json(&w, res);
+    if (jsonw_finish(&w))
+        oauth_error_respond(res, OAUTH_SERVER_ERROR, NULL, false);
+    else
+        res->status = 200;
 }
 
 static bool answer_access_token(struct app *app, const char *account, const char *token,
@@ -90,28 +90,9 @@ static bool answer_access_token(struct app *app, const char *account, const char
     bool active = oauth_token_check(app, token, time_now(), &c) == TOKEN_CHECK_VALID &&
                   !strcmp(c.claims.account, account);
     if (active)
-        write_access_token(&c.claims, res);
+        write_active(&c.claims, res);
     token_check_cleanup(app, &c);
     return active;
-}
-
-/* A refresh token is no Bearer token and carries no times: no token_type, exp or iat. */
-static void write_refresh_token(struct app *app, const struct refresh_claims *c,
-                                const char *account, struct http_response *res)
-{
-    char iss[512];
-    oauth_issuer(app, account, iss, sizeof(iss));
-    struct jsonw w;
-    jsonw_init(&w, &res->body);
-    jsonw_object_begin(&w);
-    jsonw_kv_bool(&w, "active", true);
-    jsonw_kv_string(&w, "scope", c->scope);
-    jsonw_kv_string(&w, "client_id", c->client_id);
-    jsonw_kv_string(&w, "account", account);
-    jsonw_kv_string(&w, "sub", c->client_id);
-    jsonw_kv_string(&w, "iss", iss);
-    jsonw_object_end(&w);
-    respond_json(&w, res);
 }
 
 /* Active while presenting it would work at the token endpoint: our MAC, its chain at this
@@ -129,8 +110,13 @@ static bool answer_refresh_token(struct app *app, const char *account, const cha
                   !revoked && gen == c.generation &&
                   access_cache_get(app->accesses, c.client_id, false, &a) == 0 && !a->revoked_at &&
                   !strcmp(a->account_id, account);
-    if (active)
-        write_refresh_token(app, &c, account, res);
+    if (active) {
+        struct token_claims tc = {.scope = c.scope};
+        oauth_issuer(app, account, tc.iss, sizeof(tc.iss));
+        memcpy(tc.client_id, c.client_id, sizeof(tc.client_id));
+        memcpy(tc.account, a->account_id, sizeof(tc.account));
+        write_active(&tc, res);
+    }
     access_cache_put(app->accesses, a);
     refresh_claims_cleanup(&c);
     return active;

@@ -6,7 +6,6 @@ like, and that every kind of dead or foreign token gets exactly {"active":false}
 import json
 import time
 
-import pytest
 import requests
 
 import helpers
@@ -15,16 +14,8 @@ from token_ops import (INACTIVE, admin_bearer, assert_active, assert_inactive, b
                        body_creds, introspect, revoke)
 
 
-@pytest.fixture
-def two(admin, acct):
-    """Two accesses of acct: a holds tokens, b only asks about them."""
-    a = admin.create_access(acct["id"], actions=["campaign.read", "flag.list"])
-    b = admin.create_access(acct["id"], actions=["goal.read"])
-    return a, b
-
-
-def test_active_access_token_fields(base, acct, two):
-    a, b = two
+def test_active_access_token_fields(base, acct, pair):
+    a, b = pair
     t = helpers.get_token(base, acct["id"], a, expires_in=1800, scope="campaign.read")
     _, claims = jwt_decode(t["access_token"])
     d = assert_active(introspect(base, acct["id"], t["access_token"], auth=basic(b)))
@@ -44,30 +35,30 @@ def test_active_access_token_fields(base, acct, two):
     assert abs(d["iat"] - time.time()) < 60
 
 
-def test_non_expiring_token_has_no_exp(base, acct, two):
-    a, _ = two
+def test_non_expiring_token_has_no_exp(base, acct, pair):
+    a, _ = pair
     t = helpers.get_token(base, acct["id"], a, expires_in=0)
     d = assert_active(introspect(base, acct["id"], t["access_token"], auth=basic(a)))
     assert "exp" not in d, d
     assert d["scope"] == "campaign.read flag.list env:*", d
 
 
-def test_caller_by_body_credentials(base, acct, two):
-    a, b = two
+def test_caller_by_body_credentials(base, acct, pair):
+    a, b = pair
     t = helpers.get_token(base, acct["id"], a)
     d = assert_active(introspect(base, acct["id"], t["access_token"], data=body_creds(b)))
     assert d["client_id"] == a["client_id"]
 
 
-def test_caller_by_json_body(base, acct, two):
-    a, b = two
+def test_caller_by_json_body(base, acct, pair):
+    a, b = pair
     t = helpers.get_token(base, acct["id"], a)
     body = dict(body_creds(b), token=t["access_token"])
     assert_active(introspect(base, acct["id"], json_body=body))
 
 
-def test_caller_by_admin_key(server, base, acct, two):
-    a, _ = two
+def test_caller_by_admin_key(server, base, acct, pair):
+    a, _ = pair
     t = helpers.get_token(base, acct["id"], a)
     d = assert_active(introspect(base, acct["id"], t["access_token"],
                                  headers=admin_bearer(server.admin_key)))
@@ -76,8 +67,8 @@ def test_caller_by_admin_key(server, base, acct, two):
                                headers=admin_bearer(server.admin_key)))
 
 
-def test_token_type_hint_is_only_a_hint(base, acct, two):
-    a, b = two
+def test_token_type_hint_is_only_a_hint(base, acct, pair):
+    a, b = pair
     t = helpers.get_token(base, acct["id"], a)
     for hint in ("refresh_token", "access_token", "something_else"):
         assert_active(introspect(base, acct["id"], t["access_token"], auth=basic(b), hint=hint))
@@ -93,8 +84,8 @@ def _forged(token):
     return ".".join([h, p2, s])
 
 
-def test_every_inactive_kind_is_exactly_active_false(server, admin, base, acct, two):
-    a, b = two
+def test_every_inactive_kind_is_exactly_active_false(server, admin, base, acct, pair):
+    a, b = pair
     other = admin.create_access(acct["id"], actions=["campaign.read"])
     expiring = helpers.get_token(base, acct["id"], a, expires_in=1)["access_token"]
     revoked_single = helpers.get_token(base, acct["id"], a)["access_token"]
@@ -132,8 +123,8 @@ def test_every_inactive_kind_is_exactly_active_false(server, admin, base, acct, 
     assert_active(introspect(base, b_acct["id"], of_other_account, auth=basic(b_access)))
 
 
-def test_refresh_tokens(base, acct, two):
-    a, b = two
+def test_refresh_tokens(base, acct, pair):
+    a, b = pair
     t = helpers.get_token(base, acct["id"], a, expires_in=600, scope="flag.list")
     d = assert_active(introspect(base, acct["id"], t["refresh_token"], auth=basic(b)))
     assert d == {"active": True, "scope": t["scope"], "client_id": a["client_id"],
@@ -151,8 +142,8 @@ def test_refresh_tokens(base, acct, two):
     assert_inactive(introspect(base, acct["id"], t2["refresh_token"], auth=basic(b)))
 
 
-def test_refresh_token_of_revoked_access_or_other_account(admin, base, acct, two):
-    a, b = two
+def test_refresh_token_of_revoked_access_or_other_account(admin, base, acct, pair):
+    a, b = pair
     t = helpers.get_token(base, acct["id"], a)
     b_acct = admin.create_account()
     b_access = admin.create_access(b_acct["id"], actions=["campaign.read"])
@@ -170,8 +161,8 @@ def _assert_invalid_client(r, basic_challenge):
     return body
 
 
-def test_bad_callers_get_401(server, admin, base, acct, two):
-    a, b = two
+def test_bad_callers_get_401(server, admin, base, acct, pair):
+    a, b = pair
     token = helpers.get_token(base, acct["id"], a)["access_token"]
     wrong = dict(b, client_secret="0" * 64)
     unknown = {"client_id": "00000000-0000-4000-8000-000000000000", "client_secret": "0" * 64}
@@ -197,15 +188,15 @@ def test_bad_callers_get_401(server, admin, base, acct, two):
     _assert_invalid_client(introspect(base, acct["id"], token, auth=basic(b)), True)
 
 
-def test_missing_token_is_400(server, base, acct, two):
-    _, b = two
+def test_missing_token_is_400(server, base, acct, pair):
+    _, b = pair
     for kw in ({"auth": basic(b)}, {"headers": admin_bearer(server.admin_key)}):
         assert_json_error(introspect(base, acct["id"], **kw), 400, "invalid_request")
         assert_json_error(introspect(base, acct["id"], "", **kw), 400, "invalid_request")
 
 
-def test_malformed_requests_are_400(base, acct, two):
-    a, b = two
+def test_malformed_requests_are_400(base, acct, pair):
+    a, b = pair
     token = helpers.get_token(base, acct["id"], a)["access_token"]
     url = "%s/%s/introspect" % (base, acct["id"])
     twice = "token=%s&token=%s" % (token, token)
@@ -216,7 +207,8 @@ def test_malformed_requests_are_400(base, acct, two):
                       headers={"Content-Type": "application/json"})
     assert_json_error(r, 400, "invalid_request")
     # credentials both in Basic and in the body
-    r = introspect(base, acct["id"], token, auth=basic(b), data={"client_secret": b["client_secret"]})
+    r = introspect(base, acct["id"], token, auth=basic(b),
+                   data={"client_secret": b["client_secret"]})
     assert_json_error(r, 400, "invalid_request")
 
 

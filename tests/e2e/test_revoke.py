@@ -7,7 +7,6 @@ import os
 import time
 import uuid
 
-import pytest
 
 import helpers
 from helpers import assert_json_error, jwt_decode, verify
@@ -21,13 +20,6 @@ def _assert_revoke_ok(r):
     assert helpers.is_json_ct(r), r.headers
     assert r.json() == {}, r.text
     helpers.assert_no_cache(r)
-
-
-@pytest.fixture
-def pair(admin, acct):
-    a = admin.create_access(acct["id"], actions=["campaign.read", "flag.list"])
-    b = admin.create_access(acct["id"], actions=["campaign.read"])
-    return a, b
 
 
 def test_revoked_access_token_dies_at_once_others_live(base, acct, pair):

@@ -65,3 +65,4 @@ def assert_active(r):
     d = r.json()
     assert d.get("active") is True, d
     return d
+

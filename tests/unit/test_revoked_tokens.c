@@ -18,47 +18,35 @@
 
 #include "common/log.h"
 #include "oauth/revoked_tokens.h"
+#include "sqlite_fixture.h"
 #include "store/store.h"
 
 #define NOW 1800000000
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/rcauth-test-revoked-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/rcauth.db", f->dir);
-    assert_int_equal(store_sqlite_open(f->path, &f->s), 0);
-    assert_int_equal(f->s->ops->migrate(f->s), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char p[160];
-    store_close(f->s);
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
 static void jti_of(int i, char *out, size_t size)
 {
     snprintf(out, size, "jti-%018d", i);
+}
+
+/* Add jti_of(from) … jti_of(to - 1); exp_of(i) gives each expiry. */
+static void add_range(struct revoked_tokens *t, int from, int to, int64_t (*exp_of)(int))
+{
+    char jti[STORE_JTI_SIZE];
+    for (int i = from; i < to; i++) {
+        jti_of(i, jti, sizeof(jti));
+        assert_int_equal(revoked_tokens_add(t, jti, exp_of(i)), 0);
+    }
+}
+
+static int64_t never(int i)
+{
+    (void)i;
+    return 0;
+}
+
+static int64_t odd_ones_expire(int i)
+{
+    return i % 2 ? NOW + i : 0;
 }
 
 /* ---- the in-memory table ------------------------------------------------------------ */
@@ -85,10 +73,7 @@ static void test_add_and_lookup(void **state)
     (void)state;
     struct revoked_tokens *t = revoked_tokens_new();
     char jti[STORE_JTI_SIZE];
-    for (int i = 0; i < 5000; i++) {
-        jti_of(i, jti, sizeof(jti));
-        assert_int_equal(revoked_tokens_add(t, jti, i % 2 ? NOW + i : 0), 0);
-    }
+    add_range(t, 0, 5000, odd_ones_expire);
     assert_int_equal(revoked_tokens_add(t, "jti-000000000000000007", 0), 0); /* again */
     assert_int_equal(revoked_tokens_count(t), 5000);
     for (int i = 0; i < 5000; i++) {
@@ -127,11 +112,7 @@ static void test_readers_during_growth(void **state)
 {
     (void)state;
     struct revoked_tokens *t = revoked_tokens_new();
-    char jti[STORE_JTI_SIZE];
-    for (int i = 0; i < 100; i++) {
-        jti_of(i, jti, sizeof(jti));
-        assert_int_equal(revoked_tokens_add(t, jti, 0), 0);
-    }
+    add_range(t, 0, 100, never);
     volatile int stop = 0;
     struct reader readers[4];
     pthread_t th[4];
@@ -139,10 +120,7 @@ static void test_readers_during_growth(void **state)
         readers[i] = (struct reader){.t = t, .stop = &stop};
         assert_int_equal(pthread_create(&th[i], NULL, reader_main, &readers[i]), 0);
     }
-    for (int i = 100; i < 20000; i++) {
-        jti_of(i, jti, sizeof(jti));
-        assert_int_equal(revoked_tokens_add(t, jti, NOW + 1), 0);
-    }
+    add_range(t, 100, 20000, odd_ones_expire);
     __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(pthread_join(th[i], NULL), 0);
