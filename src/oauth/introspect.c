@@ -8,7 +8,6 @@
 #include "admin/admin.h"
 #include "app.h"
 #include "common/jsonw.h"
-#include "common/log.h"
 #include "common/timeutil.h"
 #include "oauth/client_auth.h"
 #include "oauth/errors.h"

@@ -4,7 +4,6 @@
  * The request path reads only memory (the access cache) and performs no SQL write but the
  * refresh chain's compare-and-swap; usage is recorded in memory and flushed later. */
 #include "app.h"
-#include "common/ids.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/timeutil.h"

@@ -119,8 +119,9 @@ struct store_ops {
     int (*migrate)(struct store *s) RC_MUST_CHECK;
     /* 0 when the database answers. */
     int (*ping)(struct store *s) RC_MUST_CHECK;
-    /* A counter bumped by every change to accounts, environments, accesses, admin keys and
-     * signing keys, by any process; caches compare it to know they are stale. */
+    /* A counter bumped by every change to accounts, environments, accesses, admin keys,
+     * signing keys and revoked tokens, by any process; caches compare it to know they are
+     * stale. */
     int (*revision)(struct store *s, int64_t *out) RC_MUST_CHECK;
 
     /* RC_ECONFLICT when the id exists. */
