@@ -8,6 +8,7 @@
 #include "common/xmalloc.h"
 #include "oauth/access_cache.h"
 #include "oauth/catalog.h"
+#include "oauth/revoked_tokens.h"
 #include "oauth/usage.h"
 #include "token/token.h"
 
@@ -153,6 +154,7 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
     }
     app->accesses = access_cache_new(app->store);
     app->usage = usage_new();
+    app->revoked = revoked_tokens_new();
     *out = app;
     return 0;
 }
@@ -172,6 +174,7 @@ void app_free(struct app *app)
         usage_flush(app->usage, app->store);
     usage_free(app->usage);
     access_cache_free(app->accesses);
+    revoked_tokens_free(app->revoked);
     keyring_free(app->keys);
     store_close(app->store);
     sodium_memzero(app->server_key, sizeof(app->server_key));

@@ -15,6 +15,7 @@
 struct keyring;
 struct access_cache;
 struct usage_recorder;
+struct revoked_tokens;
 
 struct app {
     struct config cfg;
@@ -23,6 +24,8 @@ struct app {
     struct keyring *keys;          /* NULL until app_open_keys() */
     struct access_cache *accesses; /* in-memory cache of accesses by client id */
     struct usage_recorder *usage;  /* batches last_used_at and auth.failed writes */
+    /* Single access tokens revoked (RFC 7009), by jti. */
+    struct revoked_tokens *revoked;
 };
 
 /* Open the store (migrating it), read or create the server key (RCAUTH_SERVER_KEY, or

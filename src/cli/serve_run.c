@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The serve loop: wire the routes, start the HTTP server, and once a second notice changes
- * made by other processes (store revision → drop caches), refresh the signing keys (another
- * process's rotation, a key due to stop verifying) and flush the usage recorder and what the
- * keys signed. Signals only set a flag; the main thread does the stopping. */
+ * made by other processes (store revision → drop caches, load new revoked tokens), refresh
+ * the signing keys (another process's rotation, a key due to stop verifying) and flush the
+ * usage recorder and what the keys signed. Signals only set a flag; the main thread does the
+ * stopping. */
 #include "cli/serve.h"
 #include "admin/admin.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "gate/gate.h"
 #include "http/http.h"
 #include "oauth/access_cache.h"
 #include "oauth/oauth.h"
+#include "oauth/revoked_tokens.h"
 #include "oauth/usage.h"
 #include "token/token.h"
 
@@ -73,10 +76,15 @@ static void maintain(struct app *app, int64_t *seen_revision)
     if (app->store->ops->revision(app->store, &rev) == 0 && rev != *seen_revision) {
         *seen_revision = rev;
         access_cache_invalidate(app->accesses);
+        if (revoked_tokens_sync(app->revoked, app->store, time_now())) {
+            log_msg(LOG_WARN, "could not load revoked tokens; retrying", NULL);
+            *seen_revision = -1;
+        }
     }
     /* every second, not only on a revision: keys also stop verifying as time passes */
     if (keyring_refresh(app->keys))
         log_msg(LOG_WARN, "could not reload signing keys", NULL);
+    revoked_tokens_prune(app->revoked, app->store, time_now());
     usage_flush(app->usage, app->store);
     if (keyring_flush(app->keys))
         log_msg(LOG_WARN, "could not record what the signing keys signed", NULL);
@@ -92,6 +100,11 @@ int serve_run(struct app *app)
     }
     if (app_open_keys(app) || keyring_start_signing(app->keys)) {
         log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
+        return 1;
+    }
+    /* Before the first request: a token revoked before a restart must stay refused. */
+    if (revoked_tokens_sync(app->revoked, app->store, time_now())) {
+        log_msg(LOG_ERROR, "cannot load the revoked tokens", NULL);
         return 1;
     }
     struct http_router *rt = http_router_new();

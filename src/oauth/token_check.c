@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The one check of an access token shared by every endpoint that reads one. Revocation is
- * read from the access cache, which the revoking process invalidates at once and other
- * processes within a second (store revision). */
+ * read from memory: the denylist of single revoked tokens and the access cache, both updated
+ * at once by the revoking process and within a second by other processes (store revision). */
 #include "oauth/token_check.h"
+#include "oauth/revoked_tokens.h"
 
 #include <string.h>
 
@@ -20,6 +21,8 @@ enum token_check_result oauth_token_check(struct app *app, const char *token, in
     default:
         return TOKEN_CHECK_MALFORMED;
     }
+    if (revoked_tokens_has(app->revoked, out->claims.jti))
+        return TOKEN_CHECK_REVOKED; /* RFC 7009: this one token */
     if (access_cache_get(app->accesses, out->claims.client_id, false, &out->access) ||
         out->access->revoked_at || strcmp(out->access->account_id, out->claims.account))
         return TOKEN_CHECK_REVOKED;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Is this access token good now? One answer for every endpoint that reads a token —
  * GET /token, introspection, /authorize — so that none of them can be more lenient than
- * another: the signature (by the key its kid names), expiry, the access still existing,
- * not revoked and of the token's account, and the scope readable. */
+ * another: the signature (by the key its kid names), expiry, the token not revoked on its
+ * own (RFC 7009), the access still existing, not revoked and of the token's account, and the
+ * scope readable. */
 #ifndef RCAUTH_TOKEN_CHECK_H
 #define RCAUTH_TOKEN_CHECK_H
 
@@ -18,7 +19,8 @@ enum token_check_result {
     TOKEN_CHECK_MALFORMED,
     TOKEN_CHECK_BAD_SIGNATURE,
     TOKEN_CHECK_EXPIRED,
-    TOKEN_CHECK_REVOKED, /* the access is revoked, gone, or of another account */
+    TOKEN_CHECK_REVOKED, /* the token or its access is revoked, the access gone or of another
+                          * account */
 };
 
 /* What a valid token says. Filled only on TOKEN_CHECK_VALID; always release it with

@@ -4,11 +4,11 @@
  * The request path reads only memory (the access cache) and performs no SQL write but the
  * refresh chain's compare-and-swap; usage is recorded in memory and flushed later. */
 #include "app.h"
-#include "common/ids.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "oauth/access_cache.h"
+#include "oauth/client_auth.h"
 #include "oauth/errors.h"
 #include "oauth/oauth.h"
 #include "oauth/refresh.h"
@@ -25,19 +25,6 @@
 
 static const char auth_failed[] = "client authentication failed";
 
-/* Hash of a secret nobody holds, compared against when the client id is unknown, so an
- * unknown client and a wrong secret cost the same (SPEC §2). */
-static const uint8_t dummy_hash[32];
-
-static bool secret_matches(const struct app *app, const char *secret, const uint8_t hash[32])
-{
-    uint8_t got[32];
-    app_hash_secret(app, secret ? secret : "", got);
-    bool ok = sodium_memcmp(got, hash, 32) == 0;
-    sodium_memzero(got, sizeof(got));
-    return ok && secret;
-}
-
 /* Record usage at most once a second per access: the recorder takes a lock. */
 static void note_used(struct app *app, struct cached_access *a, int64_t now)
 {
@@ -45,35 +32,6 @@ static void note_used(struct app *app, struct cached_access *a, int64_t now)
     if (last != now && __atomic_compare_exchange_n(&a->last_noted, &last, now, false,
                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         usage_note_used(app->usage, a->client_id, now);
-}
-
-/* RFC 6749 §2.3.1. Unknown, wrong secret, revoked and foreign accesses all fail the same
- * way. After a mismatch the store is read once more, so that a secret rotated by another
- * process works at once; an unknown client pays a second hash too, so that both failures
- * cost the same (SPEC §2). A failure is recorded under the client id only when it is an
- * access of that account, so that random ids cannot grow the audit trail. On success *out
- * is a cache reference. */
-static int authenticate(struct app *app, const char *account, const char *client_id,
-                        const char *secret, struct cached_access **out)
-{
-    struct cached_access *a = NULL;
-    bool known = client_id && id_is_uuid(client_id) &&
-                 access_cache_get(app->accesses, client_id, false, &a) == 0;
-    bool ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
-    if (!ok) {
-        access_cache_put(app->accesses, a);
-        a = NULL;
-        known = known && access_cache_get(app->accesses, client_id, true, &a) == 0;
-        ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
-    }
-    bool ours = known && !strcmp(a->account_id, account);
-    if (ok && ours && !a->revoked_at) {
-        *out = a;
-        return 0;
-    }
-    usage_note_failure(app->usage, account, ours ? client_id : "", time_now());
-    access_cache_put(app->accesses, a);
-    return RC_EINVAL;
 }
 
 /* Lifetime of the access token: the request's, else the default (0 = no expiry), bounded
@@ -93,7 +51,7 @@ static int sign_access_token(struct app *app, const struct cached_access *a, con
                              int64_t lifetime, int64_t now, struct buf *out)
 {
     struct token_claims c = {0};
-    snprintf(c.iss, sizeof(c.iss), "%s/%s", app->cfg.public_url, a->account_id);
+    oauth_issuer(app, a->account_id, c.iss, sizeof(c.iss));
     memcpy(c.client_id, a->client_id, sizeof(c.client_id));
     memcpy(c.account, a->account_id, sizeof(c.account));
     c.scope = (char *)scope;
@@ -152,7 +110,7 @@ static void client_credentials(struct app *app, const char *account, const struc
     struct buf scope;
     buf_init(&scope, TOKEN_BUF_MAX);
     int64_t lifetime;
-    if (authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
+    if (oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
         oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
         goto out;
     }
@@ -209,7 +167,7 @@ static void refresh_grant(struct app *app, const char *account, const struct tok
         goto out;
     }
     if (tr->client_secret) {
-        if (authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
+        if (oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
             oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
             goto out;
         }

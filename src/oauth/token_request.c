@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Token request parsing: JSON (what the existing clients send) and form (RFC 6749 §4.4). */
+/* Token request parsing: JSON (what the existing clients send) and form (RFC 6749 §4.4).
+ * Introspection and revocation requests are read by the same code, so that their bodies and
+ * client credentials follow the very same rules. */
 #include "oauth/token_request.h"
 #include "common/xmalloc.h"
 
@@ -17,15 +19,19 @@ enum param {
     P_CLIENT_SECRET,
     P_REFRESH_TOKEN,
     P_EXPIRES_IN,
+    P_TOKEN,
+    P_TOKEN_TYPE_HINT,
     P_COUNT
 };
 static const char *const param_names[P_COUNT] = {
-    "grant_type", "scope", "client_id", "client_secret", "refresh_token", "expires_in",
+    "grant_type",    "scope",      "client_id", "client_secret",
+    "refresh_token", "expires_in", "token",     "token_type_hint",
 };
 
 /* Collected values before they are moved into the request. */
 struct params {
     char *v[P_COUNT];
+    int n; /* the names read: param_names[0, n) */
 };
 
 static void params_cleanup(struct params *p)
@@ -103,7 +109,7 @@ static int parse_json(const struct http_request *req, struct params *p, const ch
         rc = RC_EINVAL;
         goto out;
     }
-    for (int i = 0; i < P_COUNT && !rc; i++) {
+    for (int i = 0; i < p->n && !rc; i++) {
         json_t *v = json_object_get(root, param_names[i]);
         if (v && json_param(i, v, &p->v[i])) {
             *why = i == P_EXPIRES_IN ? "expires_in must be an integer >= 0"
@@ -124,7 +130,7 @@ static int parse_form(const struct http_request *req, struct params *p, const ch
         return RC_EINVAL;
     }
     int rc = 0;
-    for (int i = 0; i < P_COUNT && !rc; i++) {
+    for (int i = 0; i < p->n && !rc; i++) {
         int count = 0;
         const char *v = http_form_get(&form, param_names[i], &count);
         if (count > 1) {
@@ -205,23 +211,39 @@ static int read_basic(const struct http_request *req, struct params *p, struct t
     return rc;
 }
 
-int token_request_parse(const struct http_request *req, struct token_request *out, const char **why)
+/* Where each string parameter goes in the request. */
+static char **param_slot(struct token_request *r, int i)
+{
+    char **slots[P_COUNT] = {
+        [P_GRANT_TYPE] = &r->grant_type,
+        [P_SCOPE] = &r->scope,
+        [P_CLIENT_ID] = &r->client_id,
+        [P_CLIENT_SECRET] = &r->client_secret,
+        [P_REFRESH_TOKEN] = &r->refresh_token,
+        [P_TOKEN] = &r->token,
+        [P_TOKEN_TYPE_HINT] = &r->token_type_hint,
+    };
+    return slots[i];
+}
+
+/* A token request reads the parameters before P_TOKEN, as it always did; a request about a
+ * token reads them all. */
+static int parse(const struct http_request *req, bool about_token, struct token_request *out,
+                 const char **why)
 {
     memset(out, 0, sizeof(*out));
-    struct params p = {0};
+    struct params p = {.n = about_token ? P_COUNT : P_TOKEN};
     int rc = parse_body(req, &p, why);
-    if (!rc)
+    if (!rc && !about_token)
         rc = read_expires_in(req, &p, out, why);
     if (!rc)
         rc = read_basic(req, &p, out, why);
-    if (!rc) {
-        out->grant_type = p.v[P_GRANT_TYPE];
-        out->scope = p.v[P_SCOPE];
-        out->client_id = p.v[P_CLIENT_ID];
-        out->client_secret = p.v[P_CLIENT_SECRET];
-        out->refresh_token = p.v[P_REFRESH_TOKEN];
-        p.v[P_GRANT_TYPE] = p.v[P_SCOPE] = p.v[P_CLIENT_ID] = p.v[P_CLIENT_SECRET] =
-            p.v[P_REFRESH_TOKEN] = NULL;
+    for (int i = 0; i < P_COUNT && !rc; i++) {
+        char **slot = param_slot(out, i);
+        if (slot) {
+            *slot = p.v[i];
+            p.v[i] = NULL;
+        }
     }
     params_cleanup(&p);
     if (rc)
@@ -229,14 +251,25 @@ int token_request_parse(const struct http_request *req, struct token_request *ou
     return rc;
 }
 
+int token_request_parse(const struct http_request *req, struct token_request *out, const char **why)
+{
+    return parse(req, false, out, why);
+}
+
+int token_request_parse_about_token(const struct http_request *req, struct token_request *out,
+                                    const char **why)
+{
+    return parse(req, true, out, why);
+}
+
 void token_request_cleanup(struct token_request *r)
 {
-    char **all[] = {&r->grant_type, &r->scope, &r->client_id, &r->client_secret, &r->refresh_token};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-        if (*all[i]) {
-            sodium_memzero(*all[i], strlen(*all[i]));
-            free(*all[i]);
-            *all[i] = NULL;
+    for (int i = 0; i < P_COUNT; i++) {
+        char **slot = param_slot(r, i);
+        if (slot && *slot) {
+            sodium_memzero(*slot, strlen(*slot));
+            free(*slot);
+            *slot = NULL;
         }
     }
 }

@@ -18,6 +18,8 @@ struct token_request {
     char *client_id;
     char *client_secret; /* wiped on cleanup */
     char *refresh_token;
+    char *token;           /* introspection and revocation (RFC 7662 §2.1, RFC 7009 §2.1) */
+    char *token_type_hint; /* idem: only a hint */
     bool has_expires_in;
     int64_t expires_in;
     bool basic; /* the credentials came in HTTP Basic */
@@ -28,6 +30,10 @@ struct token_request {
  * credentials both in Basic and in the body, bad expires_in. */
 int token_request_parse(const struct http_request *req, struct token_request *out,
                         const char **why) RC_MUST_CHECK;
+/* The same for a request about a token (introspection, revocation): the same body forms and
+ * client credential rules; expires_in is not read. */
+int token_request_parse_about_token(const struct http_request *req, struct token_request *out,
+                                    const char **why) RC_MUST_CHECK;
 void token_request_cleanup(struct token_request *r);
 
 /* Parse an expires_in value: decimal digits only, 0 ≤ v ≤ TOKEN_REQUEST_MAX_EXPIRES_IN. */

@@ -91,5 +91,9 @@ void oauth_routes_register(struct http_router *rt)
 {
     http_router_add(rt, "POST", "/{account}/token", oauth_token_handler);
     http_router_add(rt, "GET", "/token", oauth_verify_handler);
+    http_router_add(rt, "POST", "/{account}/introspect", oauth_introspect_handler);
+    http_router_add(rt, "POST", "/{account}/revoke", oauth_revoke_handler);
+    http_router_add(rt, "GET", "/.well-known/oauth-authorization-server/{account}",
+                    oauth_metadata_handler);
     http_router_add(rt, "GET", "/healthz", healthz_handler);
 }

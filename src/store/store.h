@@ -25,6 +25,7 @@
 #define STORE_PUBKEY_MAX 128 /* Ed25519: 32 bytes; P-256 uncompressed: 65 */
 #define STORE_SEALED_MAX 256 /* secretbox nonce + MAC + private key (PKCS#8 DER for ES256) */
 #define STORE_EVENT_SIZE 32
+#define STORE_JTI_SIZE 40 /* an access token's jti: 22 base64url chars today */
 
 struct store_account {
     char id[STORE_ID_SIZE];
@@ -94,6 +95,15 @@ enum store_refresh_result {
     STORE_REFRESH_REVOKED,     /* chain was revoked before */
 };
 
+/* A single access token revoked by its client (RFC 7009), until it can no longer be live. */
+struct store_revoked_token {
+    int64_t seq; /* given by the store, see revoked_token_list() */
+    char jti[STORE_JTI_SIZE];
+    char client_id[STORE_CLIENT_ID_SIZE];
+    int64_t exp; /* the token's expiry; 0 = it never expires */
+    int64_t revoked_at;
+};
+
 /* List callbacks: called once per row, in order; return non-zero to stop early.
  * The row is borrowed for the duration of the call. */
 typedef int (*store_account_cb)(void *ctx, const struct store_account *row);
@@ -102,6 +112,7 @@ typedef int (*store_access_cb)(void *ctx, const struct store_access *row);
 typedef int (*store_admin_key_cb)(void *ctx, const struct store_admin_key *row);
 typedef int (*store_signing_key_cb)(void *ctx, const struct store_signing_key *row);
 typedef int (*store_audit_cb)(void *ctx, const struct store_audit_event *row);
+typedef int (*store_revoked_token_cb)(void *ctx, const struct store_revoked_token *row);
 
 struct store;
 
@@ -113,8 +124,9 @@ struct store_ops {
     int (*migrate)(struct store *s) RC_MUST_CHECK;
     /* 0 when the database answers. */
     int (*ping)(struct store *s) RC_MUST_CHECK;
-    /* A counter bumped by every change to accounts, environments, accesses, admin keys and
-     * signing keys, by any process; caches compare it to know they are stale. */
+    /* A counter bumped by every change to accounts, environments, accesses, admin keys,
+     * signing keys and revoked tokens, by any process; caches compare it to know they are
+     * stale. */
     int (*revision)(struct store *s, int64_t *out) RC_MUST_CHECK;
 
     /* RC_ECONFLICT when the id exists. */
@@ -177,6 +189,28 @@ struct store_ops {
     int (*refresh_rotate)(struct store *s, const char *chain_id, const char *client_id,
                           int64_t presented_gen, int64_t at,
                           enum store_refresh_result *result) RC_MUST_CHECK;
+    /* The chain's current generation (0 for a chain never redeemed, which is not stored
+     * yet) and whether it is revoked. Reads only. */
+    int (*refresh_get)(struct store *s, const char *chain_id, int64_t *generation,
+                       bool *revoked) RC_MUST_CHECK;
+    /* Revoke chain chain_id of client_id (RFC 7009), storing it revoked when it was never
+     * redeemed. Revoking twice keeps it revoked. */
+    int (*refresh_revoke)(struct store *s, const char *chain_id, const char *client_id,
+                          int64_t at) RC_MUST_CHECK;
+
+    /* Record a revoked access token (t->seq ignored); a jti already recorded stays as it was.
+     * Bumps the revision, so other processes load the row within a second. */
+    int (*revoked_token_add)(struct store *s, const struct store_revoked_token *t) RC_MUST_CHECK;
+    /* Rows with seq > after_seq, by increasing seq. A backend must hand out seq in commit
+     * order (a reader that has seen seq N never later meets a new row at or below N): SQLite
+     * serialises writers; PostgreSQL must serialise these inserts (e.g. a transaction-level
+     * advisory lock) so that a sequence value taken earlier never commits later. */
+    int (*revoked_token_list)(struct store *s, int64_t after_seq, store_revoked_token_cb cb,
+                              void *ctx) RC_MUST_CHECK;
+    /* Delete the rows that no longer matter: tokens expired by now (0 < exp <= now) and
+     * tokens of revoked accesses (the access check refuses them). *removed (may be NULL)
+     * receives the count. Does not bump the revision. */
+    int (*revoked_token_prune)(struct store *s, int64_t now, int64_t *removed) RC_MUST_CHECK;
 
     /* Append an event (e->id and e->count ignored: count 1). */
     int (*audit_add)(struct store *s, const struct store_audit_event *e) RC_MUST_CHECK;

@@ -3,8 +3,9 @@
  * connection per thread with its cached statements, transactions that hold up while other
  * processes write the same file (BEGIN IMMEDIATE, retried on SQLITE_BUSY), migrations, and
  * the helpers the operations share. The SQL of every statement is here; the operations are in
- * store_sqlite_tenants.c (accounts, environments, accesses) and store_sqlite_keys.c (admin
- * keys, signing keys, refresh chains, audit). What is valid input is the callers' business. */
+ * store_sqlite_tenants.c (accounts, environments, accesses), store_sqlite_keys.c (admin
+ * keys, signing keys, refresh chains, audit) and store_sqlite_revoked.c (revocations of
+ * single tokens). What is valid input is the callers' business. */
 #include "store/store_sqlite_int.h"
 #include "common/embedded.h"
 #include "common/log.h"
@@ -102,6 +103,18 @@ static const char *const sql_text[SQ_COUNT] = {
         "UPDATE refresh_chains SET generation = ?2, updated_at = ?3 WHERE chain_id = ?1",
     [SQ_REFRESH_REVOKE] =
         "UPDATE refresh_chains SET revoked = 1, updated_at = ?2 WHERE chain_id = ?1",
+    [SQ_REFRESH_REVOKE_UPSERT] =
+        "INSERT INTO refresh_chains (chain_id, client_id, generation, revoked, updated_at) "
+        "VALUES (?1, ?2, 0, 1, ?3) ON CONFLICT (chain_id) DO UPDATE SET revoked = 1, "
+        "updated_at = excluded.updated_at",
+
+    [SQ_REVOKED_TOKEN_INSERT] = "INSERT INTO revoked_tokens (jti, client_id, exp, revoked_at) "
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING",
+    [SQ_REVOKED_TOKEN_LIST] = "SELECT seq, jti, client_id, exp, revoked_at FROM revoked_tokens "
+                              "WHERE seq > ?1 ORDER BY seq",
+    [SQ_REVOKED_TOKEN_PRUNE] =
+        "DELETE FROM revoked_tokens WHERE (exp <> 0 AND exp <= ?1) OR EXISTS (SELECT 1 FROM "
+        "accesses a WHERE a.client_id = revoked_tokens.client_id AND a.revoked_at <> 0)",
 
     [SQ_AUDIT_INSERT] = "INSERT INTO audit_events (account_id, at, actor, event, subject, count, "
                         "detail) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
@@ -664,6 +677,11 @@ static const struct store_ops sqlite_ops = {
     .signing_key_note = store_sqlite_signing_key_note,
     .signing_key_retire = store_sqlite_signing_key_retire,
     .refresh_rotate = store_sqlite_refresh_rotate,
+    .refresh_get = store_sqlite_refresh_get,
+    .refresh_revoke = store_sqlite_refresh_revoke,
+    .revoked_token_add = store_sqlite_revoked_token_add,
+    .revoked_token_list = store_sqlite_revoked_token_list,
+    .revoked_token_prune = store_sqlite_revoked_token_prune,
     .audit_add = store_sqlite_audit_add,
     .audit_add_aggregated = store_sqlite_audit_add_aggregated,
     .audit_list = store_sqlite_audit_list,

@@ -55,6 +55,10 @@ enum store_sqlite_stmt {
     SQ_REFRESH_INSERT,
     SQ_REFRESH_ADVANCE,
     SQ_REFRESH_REVOKE,
+    SQ_REFRESH_REVOKE_UPSERT,
+    SQ_REVOKED_TOKEN_INSERT,
+    SQ_REVOKED_TOKEN_LIST,
+    SQ_REVOKED_TOKEN_PRUNE,
     SQ_AUDIT_INSERT,
     SQ_AUDIT_AGGREGATE,
     SQ_AUDIT_COUNT,
@@ -196,6 +200,16 @@ int store_sqlite_signing_key_retire(struct store *s, const char *kid, int64_t at
 int store_sqlite_refresh_rotate(struct store *s, const char *chain_id, const char *client_id,
                                 int64_t presented_gen, int64_t at,
                                 enum store_refresh_result *result) RC_MUST_CHECK;
+/* store_sqlite_revoked.c: revoking refresh chains and single access tokens (RFC 7009). */
+int store_sqlite_refresh_get(struct store *s, const char *chain_id, int64_t *generation,
+                             bool *revoked) RC_MUST_CHECK;
+int store_sqlite_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
+                                int64_t at) RC_MUST_CHECK;
+int store_sqlite_revoked_token_add(struct store *s,
+                                   const struct store_revoked_token *t) RC_MUST_CHECK;
+int store_sqlite_revoked_token_list(struct store *s, int64_t after_seq, store_revoked_token_cb cb,
+                                    void *ctx) RC_MUST_CHECK;
+int store_sqlite_revoked_token_prune(struct store *s, int64_t now, int64_t *removed) RC_MUST_CHECK;
 int store_sqlite_audit_add(struct store *s, const struct store_audit_event *e) RC_MUST_CHECK;
 int store_sqlite_audit_add_aggregated(struct store *s, const struct store_audit_event *e,
                                       int64_t count) RC_MUST_CHECK;

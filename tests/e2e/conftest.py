@@ -78,3 +78,12 @@ def access(admin, acct):
     """A fresh access of acct with a few actions on all environments."""
     return admin.create_access(acct["id"], actions=["campaign.read", "campaign.toggle",
                                                     "flag.list"])
+
+
+@pytest.fixture
+def pair(admin, acct):
+    """Two accesses of acct: the first holds tokens, the second is another access of the
+    same account (introspection and revocation tests)."""
+    a = admin.create_access(acct["id"], actions=["campaign.read", "flag.list"])
+    b = admin.create_access(acct["id"], actions=["campaign.read"])
+    return a, b

@@ -27,44 +27,7 @@
 /* This binary, run again as the child of test_refresh_race_processes. */
 static char self_path[4096] = "/proc/self/exe";
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/rcauth-test-sqlite-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/rcauth.db", f->dir);
-    assert_int_equal(store_sqlite_open(f->path, &f->s), 0);
-    assert_int_equal(f->s->ops->migrate(f->s), 0);
-    *state = f;
-    return 0;
-}
-
-static void remove_db(const char *dir, const char *path)
-{
-    char p[160];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-    rmdir(dir);
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    store_close(f->s);
-    remove_db(f->dir, f->path);
-    free(f);
-    return 0;
-}
+#include "sqlite_fixture.h"
 
 static int64_t revision(struct store *s)
 {

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Client authentication: the keyed hash of the presented secret compared in constant time
+ * with the access's, and the same work for an unknown client. Counting failures is the usage
+ * recorder's job; answering them is the endpoints'. */
+#include "oauth/client_auth.h"
+#include "common/ids.h"
+#include "common/timeutil.h"
+#include "oauth/usage.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* Hash of a secret nobody holds, compared against when the client id is unknown, so an
+ * unknown client and a wrong secret cost the same (SPEC §2). */
+static const uint8_t dummy_hash[32];
+
+static bool secret_matches(const struct app *app, const char *secret, const uint8_t hash[32])
+{
+    uint8_t got[32];
+    app_hash_secret(app, secret ? secret : "", got);
+    bool ok = sodium_memcmp(got, hash, 32) == 0;
+    sodium_memzero(got, sizeof(got));
+    return ok && secret;
+}
+
+/* After a mismatch the store is read once more, so that a secret rotated by another process
+ * works at once; an unknown client pays a second hash too, so that both failures cost the
+ * same (SPEC §2). A failure is recorded under the client id only when it is an access of that
+ * account, so that random ids cannot grow the audit trail. */
+int oauth_client_authenticate(struct app *app, const char *account, const char *client_id,
+                              const char *secret, struct cached_access **out)
+{
+    struct cached_access *a = NULL;
+    bool known = client_id && id_is_uuid(client_id) &&
+                 access_cache_get(app->accesses, client_id, false, &a) == 0;
+    bool ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
+    if (!ok) {
+        access_cache_put(app->accesses, a);
+        a = NULL;
+        known = known && access_cache_get(app->accesses, client_id, true, &a) == 0;
+        ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
+    }
+    bool ours = known && !strcmp(a->account_id, account);
+    if (ok && ours && !a->revoked_at) {
+        *out = a;
+        return 0;
+    }
+    usage_note_failure(app->usage, account, ours ? client_id : "", time_now());
+    access_cache_put(app->accesses, a);
+    return RC_EINVAL;
+}
