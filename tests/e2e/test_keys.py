@@ -17,6 +17,7 @@ import pytest
 import requests
 
 import helpers
+import token_ops
 from conftest import make_server
 from helpers import assert_json_error, run_cli, verify
 
@@ -65,6 +66,31 @@ def assert_refused(base, tok):
     r = verify(base, tok)
     assert_json_error(r, 401, "invalid_token")
     assert 'error="invalid_token"' in r.headers.get("WWW-Authenticate", "")
+
+
+def _elsewhere(server, tok):
+    """(introspection answer, /authorize status) for tok, as an admin and as the gate."""
+    account = helpers.jwt_decode(tok)[1].get("account", "x")
+    r = token_ops.introspect(server.base, account, tok,
+                             headers=token_ops.admin_bearer(server.admin_key))
+    assert r.status_code == 200, (r.status_code, r.text)
+    g = requests.get(server.base + "/authorize", timeout=helpers.HTTP_TIMEOUT, headers={
+        "Authorization": "Bearer " + tok, "X-Original-Method": "GET",
+        "X-Original-URI": "/v1/accounts/%s/account_environments/e1/campaigns/c1" % account})
+    return r.json(), g.status_code
+
+
+def assert_valid_everywhere(server, tok):
+    """GET /token, introspection and the gate all accept tok (a campaign.read token)."""
+    assert_valid(server.base, tok)
+    answer, gate = _elsewhere(server, tok)
+    assert answer.get("active") is True and gate == 204, (answer, gate, header_of(tok))
+
+
+def assert_refused_everywhere(server, tok):
+    assert_refused(server.base, tok)
+    answer, gate = _elsewhere(server, tok)
+    assert answer == {"active": False} and gate == 401, (answer, gate)
 
 
 def cli(server, *args):
@@ -232,8 +258,8 @@ def test_api_rotation(server):
     assert new["alg"] == "EdDSA" and isinstance(new["warnings"], list), new
     after = token(server, acct, access)  # the rotating server signs with it at once
     assert kid_of(after) == new["kid"], (header_of(after), new)
-    assert_valid(server.base, before)
-    assert_valid(server.base, after)
+    assert_valid_everywhere(server, before)
+    assert_valid_everywhere(server, after)
     assert {kid_of(before), new["kid"]} <= set(jwks_kids(server.base))
 
     # an ES256 key on an EdDSA server: published for verifiers, but this server signs EdDSA
@@ -415,12 +441,13 @@ def test_forged_tokens_are_refused(server):
             forged["HS256 with the %s (%s)" % (name, k[:6])] = hs256(dict(h, alg="HS256", kid=k),
                                                                      p, secret)
     for name, tok in forged.items():
-        r = verify(server.base, tok)
-        assert r.status_code == 401, (name, r.status_code, r.text)
-        assert_json_error(r, 401, "invalid_token")
+        try:
+            assert_refused_everywhere(server, tok)
+        except AssertionError as e:
+            raise AssertionError("%s: %s" % (name, e))
         r = verify(server.base, None, bearer=tok)
         assert r.status_code == 401, (name, r.status_code, r.text)
-    assert_valid(server.base, real)
+    assert_valid_everywhere(server, real)
 
 
 # ---------------------------------------------------------------- restart
