@@ -48,7 +48,7 @@ struct request_state {
     bool started; /* the access handler has seen the headers */
     struct buf body;
     bool too_large;
-    bool bad_query;
+    int query_rc; /* http_form_parse() of the query: 0, RC_EINVAL or RC_ELIMIT */
     struct kv_list headers;
     struct http_form query_items;
     char addr[INET6_ADDRSTRLEN];
@@ -150,7 +150,7 @@ static void build_request(struct request_state *st, struct MHD_Connection *c, co
 {
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
     /* A malformed query (bad escape, encoded NUL, too many items) is answered 400. */
-    st->bad_query = http_form_parse(st->query, strlen(st->query), &st->query_items) != 0;
+    st->query_rc = http_form_parse(st->query, strlen(st->query), &st->query_items);
     client_address(c, st->addr, sizeof(st->addr));
     memset(req, 0, sizeof(*req));
     req->method = method;
@@ -160,8 +160,8 @@ static void build_request(struct request_state *st, struct MHD_Connection *c, co
     req->remote_addr = st->addr;
     req->headers = st->headers.items;
     req->nheaders = st->headers.n;
-    req->query = st->bad_query ? NULL : st->query_items.items;
-    req->nquery = st->bad_query ? 0 : st->query_items.n;
+    req->query = st->query_rc ? NULL : st->query_items.items;
+    req->nquery = st->query_rc ? 0 : st->query_items.n;
 }
 
 static struct MHD_Response *to_mhd(struct http_response *res)
@@ -202,7 +202,9 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     http_response_init(&res);
     if (st->too_large)
         http_response_error(&res, 413, "invalid_request", "request body too large");
-    else if (st->bad_query)
+    else if (st->query_rc == RC_ELIMIT)
+        http_response_error(&res, 400, "invalid_request", "the query string has too many items");
+    else if (st->query_rc)
         http_response_error(&res, 400, "invalid_request", "the query string is malformed");
     else
         http_router_dispatch(srv->rt, srv->app, &req, &res);
@@ -233,7 +235,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!st->started) {
         st->started = true;
         st->too_large = declared_too_large(c, srv->max_body);
-        return MHD_YES;
+        /* Refuse a declared oversized body at once rather than wait for it (the client may
+         * never send it); answering now makes MHD close the connection, as it must. */
+        if (!st->too_large)
+            return MHD_YES;
+        return respond(srv, st, c, method);
     }
     if (*upload_size) {
         take_body(st, upload, *upload_size);

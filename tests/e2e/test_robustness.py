@@ -6,6 +6,8 @@ error bodies that never echo a secret, token or client id."""
 
 import http.client
 import json
+import socket
+import time
 
 import pytest
 import requests
@@ -407,3 +409,24 @@ def test_malformed_query_is_json_400(base, query):
 def test_every_answer_is_not_cacheable(base, method, path):
     """Answers carry tokens and per-client data; errors included, none may be cached."""
     helpers.assert_no_cache(req(method, base + path))
+
+
+def test_too_many_query_items_says_so(base):
+    status, text = raw_request(base, "GET", "/token?" + "&".join("a%d=1" % i for i in range(100)))
+    assert status == 400, (status, text)
+    body = json.loads(text)
+    assert body["error"] == "invalid_request" and "too many" in body["error_description"], body
+
+
+def test_declared_oversized_body_is_refused_at_once(base, acct):
+    """A Content-Length above the cap gets 413 without waiting for a body that may never
+    come."""
+    host, port = base.split("//")[1].split(":")
+    t0 = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(("POST /%s/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 99999999999\r\n\r\n{" % acct["id"]).encode())
+        data = s.recv(4096).decode(errors="replace")
+    assert time.monotonic() - t0 < 3
+    assert data.startswith("HTTP/1.1 413"), data
+    assert json.loads(data.split("\r\n\r\n", 1)[1])["error"] == "invalid_request"
