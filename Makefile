@@ -4,7 +4,7 @@
 BUILD ?= build
 PY := /usr/bin/python3
 
-.PHONY: all deps build run test unit e2e bench clean format format-check
+.PHONY: all deps build run test unit e2e bench fuzz clean format format-check
 
 all: build
 
@@ -37,13 +37,17 @@ test: build
 bench: build
 	@bench/run.sh
 
+# libFuzzer targets under ASan+UBSan, FUZZ_SECONDS (default 60) each.
+fuzz: deps
+	@scripts/fuzz.sh
+
 format:
-	@find src tests/unit bench -name '*.[ch]' | xargs clang-format -i
+	@find src tests/unit tests/fuzz bench -name '*.[ch]' | xargs clang-format -i
 
 format-check:
-	@find src tests/unit bench -name '*.[ch]' | xargs clang-format --dry-run --Werror
+	@find src tests/unit tests/fuzz bench -name '*.[ch]' | xargs clang-format --dry-run --Werror
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz
 
 FORCE:

@@ -52,6 +52,16 @@ for t in $units; do
     fi
 done
 
+# --- fuzz targets, briefly (make fuzz runs them longer): one test each -------------------
+fuzz_log="$log_dir/fuzz.log"
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" scripts/fuzz.sh >"$fuzz_log" 2>&1
+p=$(grep -c '^fuzz: .* ok' "$fuzz_log")
+f=$(grep -c '^fuzz: .* FAILED' "$fuzz_log")
+passed=$((passed + p))
+failed=$((failed + f))
+grep '^fuzz:' "$fuzz_log"
+[ "$p" -gt 0 ] || fail_suite fuzz "no fuzz target ran (see $fuzz_log)"
+
 # --- end-to-end suite --------------------------------------------------------------------
 e2e_log="$log_dir/e2e.log"
 scripts/test-e2e.sh "$@" 2>&1 | tee "$e2e_log"

@@ -159,7 +159,8 @@ int scope_parse(const char *scope, struct granted_scope *out)
     struct items it;
     memset(out, 0, sizeof(*out));
     int rc = split(scope, &it);
-    if (rc || it.star) {
+    /* Only canonical scopes are ours: "*" and env:* next to env:<id> never are. */
+    if (rc || it.star || (it.envs.all_envs && it.envs.nenvs)) {
         scope_cleanup(&it.envs);
         return RC_EINVAL;
     }
