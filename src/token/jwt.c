@@ -201,13 +201,14 @@ out:
     return v;
 }
 
+/* A required string claim: present, non-empty, and fitting dst. */
 static bool get_string(json_t *o, const char *name, char *dst, size_t size)
 {
     const char *s = json_string_value(json_object_get(o, name));
     if (!s)
         return false;
     size_t n = strlen(s); /* jansson refuses \u0000 unless asked */
-    if (n >= size)
+    if (n == 0 || n >= size)
         return false;
     memcpy(dst, s, n + 1);
     return true;
@@ -240,7 +241,8 @@ static enum token_verdict claims_parse(const struct parts *p, struct token_claim
         return TOKEN_MALFORMED;
     json_t *o = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
     const char *scope = json_string_value(json_object_get(o, "scope"));
-    bool ok = json_is_object(o) && scope && get_string(o, "iss", c->iss, sizeof(c->iss)) &&
+    bool ok = json_is_object(o) && scope && *scope &&
+              get_string(o, "iss", c->iss, sizeof(c->iss)) &&
               get_string(o, "sub", sub, sizeof(sub)) &&
               get_string(o, "client_id", c->client_id, sizeof(c->client_id)) &&
               get_string(o, "account", c->account, sizeof(c->account)) &&

@@ -427,6 +427,12 @@ static void test_bad_claims(void **state)
         "\"scope\":\"s\",\"iat\":1,\"jti\":\"j\"}", /* NUL */
         "{\"iss\":\"i\",\"sub\":\"c\",\"client_id\":\"c\",\"account\":\"a\",\"scope\":\"s\","
         "\"iat\":1,\"jti\":\"01234567890123456789012345678901234567890\"}", /* too long */
+        "{\"iss\":\"i\",\"sub\":\"c\",\"client_id\":\"c\",\"account\":\"\",\"scope\":\"s\","
+        "\"iat\":1,\"jti\":\"j\"}", /* empty account (found by fuzz_jwt) */
+        "{\"iss\":\"i\",\"sub\":\"\",\"client_id\":\"\",\"account\":\"a\",\"scope\":\"s\","
+        "\"iat\":1,\"jti\":\"j\"}", /* empty client */
+        "{\"iss\":\"i\",\"sub\":\"c\",\"client_id\":\"c\",\"account\":\"a\",\"scope\":\"\","
+        "\"iat\":1,\"jti\":\"j\"}", /* empty scope */
         "[1,2]",
         "\"x\"",
         "",
