@@ -64,7 +64,7 @@ static int make_access(struct store *s, const char *client_id, const char *accou
     a.environments = "env1 env2";
     a.actions = "project.read flag.write";
     memset(a.secret_hash, 0xab, sizeof(a.secret_hash));
-    return s->ops->access_create(s, &a);
+    return s->ops->access_create(s, &a, NULL);
 }
 
 static int make_admin_key(struct store *s, const char *id, uint8_t fill, int64_t created_at)
@@ -73,7 +73,7 @@ static int make_admin_key(struct store *s, const char *id, uint8_t fill, int64_t
     snprintf(k.id, sizeof(k.id), "%s", id);
     snprintf(k.name, sizeof(k.name), "key %s", id);
     memset(k.key_hash, fill, sizeof(k.key_hash));
-    return s->ops->admin_key_create(s, &k);
+    return s->ops->admin_key_create(s, &k, NULL);
 }
 
 /* Collects ids of listed rows, "a,b,c", and stops after stop_after rows when non-zero. */
@@ -404,7 +404,7 @@ static void test_access_create_get(void **state)
     snprintf(all.client_id, sizeof(all.client_id), "c-all");
     snprintf(all.account_id, sizeof(all.account_id), "acc");
     snprintf(all.name, sizeof(all.name), "all envs");
-    assert_int_equal(s->ops->access_create(s, &all), 0);
+    assert_int_equal(s->ops->access_create(s, &all, NULL), 0);
     assert_int_equal(s->ops->access_get(s, "c-all", &a), 0);
     assert_string_equal(a.environments, "");
     assert_string_equal(a.actions, "flag.read");
@@ -420,11 +420,11 @@ static void test_access_revoke_secret_touch(void **state)
 
     uint8_t h[32];
     memset(h, 0x11, sizeof(h));
-    assert_int_equal(s->ops->access_set_secret(s, "c1", h), 0);
+    assert_int_equal(s->ops->access_set_secret(s, "c1", h, NULL), 0);
     assert_int_equal(s->ops->access_get(s, "c1", &a), 0);
     assert_memory_equal(a.secret_hash, h, 32);
     store_access_cleanup(&a);
-    assert_int_equal(s->ops->access_set_secret(s, "nope", h), RC_ENOTFOUND);
+    assert_int_equal(s->ops->access_set_secret(s, "nope", h, NULL), RC_ENOTFOUND);
 
     assert_int_equal(s->ops->access_touch(s, "c1", 500), 0);
     assert_int_equal(s->ops->access_touch(s, "c1", 400), 0); /* never lowers */
@@ -433,15 +433,15 @@ static void test_access_revoke_secret_touch(void **state)
     assert_int_equal(a.last_used_at, 500);
     store_access_cleanup(&a);
 
-    assert_int_equal(s->ops->access_revoke(s, "c1", 1000), 0);
-    assert_int_equal(s->ops->access_revoke(s, "c1", 2000), 0); /* keeps the first time */
-    assert_int_equal(s->ops->access_revoke(s, "nope", 2000), RC_ENOTFOUND);
+    assert_int_equal(s->ops->access_revoke(s, "c1", 1000, NULL), 0);
+    assert_int_equal(s->ops->access_revoke(s, "c1", 2000, NULL), 0); /* keeps the first time */
+    assert_int_equal(s->ops->access_revoke(s, "nope", 2000, NULL), RC_ENOTFOUND);
     assert_int_equal(s->ops->access_get(s, "c1", &a), 0);
     assert_int_equal(a.revoked_at, 1000);
     store_access_cleanup(&a);
 
     memset(h, 0x22, sizeof(h));
-    assert_int_equal(s->ops->access_set_secret(s, "c1", h), RC_ENOTFOUND); /* revoked */
+    assert_int_equal(s->ops->access_set_secret(s, "c1", h, NULL), RC_ENOTFOUND); /* revoked */
     assert_int_equal(s->ops->access_get(s, "c1", &a), 0);
     assert_int_equal(a.secret_hash[0], 0x11);
     store_access_cleanup(&a);
@@ -457,7 +457,7 @@ static void test_access_list(void **state)
     assert_int_equal(make_access(s, "c3", "acc", 20), 0);
     assert_int_equal(make_access(s, "c1", "acc", 10), 0);
     assert_int_equal(make_access(s, "x1", "other", 10), 0);
-    assert_int_equal(s->ops->access_revoke(s, "c2", 99), 0);
+    assert_int_equal(s->ops->access_revoke(s, "c2", 99, NULL), 0);
 
     struct ids ids = {0};
     int64_t total = -1;
@@ -512,9 +512,9 @@ static void test_admin_keys(void **state)
 
     assert_int_equal(s->ops->admin_key_touch(s, "k2", 70), 0);
     assert_int_equal(s->ops->admin_key_touch(s, "k2", 60), 0);
-    assert_int_equal(s->ops->admin_key_revoke(s, "k2", 80), 0);
-    assert_int_equal(s->ops->admin_key_revoke(s, "k2", 90), 0);
-    assert_int_equal(s->ops->admin_key_revoke(s, "nope", 90), RC_ENOTFOUND);
+    assert_int_equal(s->ops->admin_key_revoke(s, "k2", 80, NULL), 0);
+    assert_int_equal(s->ops->admin_key_revoke(s, "k2", 90, NULL), 0);
+    assert_int_equal(s->ops->admin_key_revoke(s, "nope", 90, NULL), RC_ENOTFOUND);
     memset(h, 2, sizeof(h));
     assert_int_equal(s->ops->admin_key_find(s, h, &k), 0); /* revoked or not */
     assert_int_equal(k.last_used_at, 70);
@@ -582,19 +582,19 @@ static void test_revision_bumps(void **state)
     assert_int_equal(make_access(s, "c1", "acc", 1), 0);
     assert_int_equal(revision(s), ++r);
     uint8_t h[32] = {1};
-    assert_int_equal(s->ops->access_set_secret(s, "c1", h), 0);
+    assert_int_equal(s->ops->access_set_secret(s, "c1", h, NULL), 0);
     assert_int_equal(revision(s), ++r);
     assert_int_equal(s->ops->access_touch(s, "c1", 5), 0);
     assert_int_equal(revision(s), r);
-    assert_int_equal(s->ops->access_revoke(s, "c1", 5), 0);
+    assert_int_equal(s->ops->access_revoke(s, "c1", 5, NULL), 0);
     assert_int_equal(revision(s), ++r);
-    assert_int_equal(s->ops->access_revoke(s, "nope", 5), RC_ENOTFOUND);
+    assert_int_equal(s->ops->access_revoke(s, "nope", 5, NULL), RC_ENOTFOUND);
     assert_int_equal(revision(s), r);
     assert_int_equal(make_admin_key(s, "k1", 1, 1), 0);
     assert_int_equal(revision(s), ++r);
     assert_int_equal(s->ops->admin_key_touch(s, "k1", 5), 0);
     assert_int_equal(revision(s), r);
-    assert_int_equal(s->ops->admin_key_revoke(s, "k1", 5), 0);
+    assert_int_equal(s->ops->admin_key_revoke(s, "k1", 5, NULL), 0);
     assert_int_equal(revision(s), ++r);
     struct store_signing_key k = {.public_len = 1, .sealed_len = 1};
     snprintf(k.kid, sizeof(k.kid), "kid");
@@ -838,7 +838,7 @@ static void test_two_handles(void **state)
     assert_int_equal(a->ops->account_get(a, "from-b", &acc), 0);
     assert_int_equal(make_account(b, "from-a", 3), RC_ECONFLICT);
     assert_int_equal(make_access(a, "c1", "from-b", 1), 0);
-    assert_int_equal(b->ops->access_revoke(b, "c1", 9), 0);
+    assert_int_equal(b->ops->access_revoke(b, "c1", 9, NULL), 0);
     struct store_access x;
     assert_int_equal(a->ops->access_get(a, "c1", &x), 0);
     assert_int_equal(x.revoked_at, 9);
