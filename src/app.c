@@ -137,17 +137,18 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
     memset(cfg, 0, sizeof(*cfg));
     int rc = 0;
 
-    bool is_pg = !strncmp(app->cfg.db, "postgres", 8);
-    if (!is_pg || !getenv("RCAUTH_SERVER_KEY"))
+    char where[256];
+    store_location_describe(app->cfg.db, where, sizeof(where)); /* no password in messages */
+    if (!store_location_is_pg(app->cfg.db) || !getenv("RCAUTH_SERVER_KEY"))
         rc = make_data_dir(app->cfg.data_dir, err, errsz);
     if (!rc)
         rc = load_server_key(&app->cfg, app->server_key, err, errsz);
     if (!rc && app->cfg.extra_actions)
         rc = add_extra_actions(app->cfg.extra_actions, err, errsz);
     if (!rc && (rc = store_open(app->cfg.db, &app->store)))
-        snprintf(err, errsz, "cannot open the store %s", app->cfg.db);
+        snprintf(err, errsz, "cannot open the store %s", where);
     if (!rc && (rc = app->store->ops->migrate(app->store)))
-        snprintf(err, errsz, "cannot migrate the store %s", app->cfg.db);
+        snprintf(err, errsz, "cannot migrate the store %s", where);
     if (rc) {
         app_free(app);
         return rc;

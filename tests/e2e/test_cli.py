@@ -191,7 +191,7 @@ def test_access_list_and_show_never_print_secret(flow, cli):
 
 
 def test_data_dir_from_environment(server, flow):
-    cp = run_cli(["account", "list"], env={"RCAUTH_DATA": server.data_dir})
+    cp = run_cli(["account", "list"], env=helpers.store_env(server.data_dir))
     assert any(a["id"] == flow["acct"]["id"] for a in json_lines(cp))
 
 
