@@ -88,8 +88,10 @@ static int conn_reconnect(struct pg_conn *c)
     return 0;
 }
 
-/* An idle connection has nothing to read: something there is the server's goodbye (it was
- * restarted, or this backend terminated) or its end of file. */
+/* An idle connection has nothing to read: anything there is the server's goodbye (it was
+ * restarted, or this backend terminated: a FATAL message, then end of file), or at worst a
+ * stray notice, which costs a reconnection. libpq itself would only notice at the next
+ * statement, which would then fail. */
 static bool conn_is_stale(struct pg_conn *c)
 {
     if (PQstatus(c->pg) != CONNECTION_OK)
@@ -97,9 +99,7 @@ static bool conn_is_stale(struct pg_conn *c)
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         return PQtransactionStatus(c->pg) != PQTRANS_INTRANS; /* nested in a list: in use */
     struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
-    if (poll(&p, 1, 0) <= 0)
-        return false;
-    return !PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK;
+    return poll(&p, 1, 0) != 0;
 }
 
 static void conn_free(struct pg_conn *c)
