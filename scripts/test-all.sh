@@ -82,7 +82,7 @@ RCAUTH_E2E_BACKEND=sqlite run_e2e sqlite "$@"
 pg_dir=$(mktemp -d /tmp/rcauth-pg-XXXXXX)
 trap 'scripts/pg-test.sh destroy "$pg_dir" >/dev/null 2>&1' EXIT
 if pg_url=$(scripts/pg-test.sh start "$pg_dir"); then
-    export RCAUTH_TEST_PG="$pg_url"
+    export RCAUTH_TEST_PG="$pg_url" RCAUTH_TEST_PG_REQUIRED=1
     [ -n "$pg_units" ] || fail_suite unit-pg "no PostgreSQL unit test binary in $BUILD"
     for t in $pg_units; do
         run_unit "$t"

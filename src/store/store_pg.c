@@ -313,6 +313,8 @@ int store_pg_exec(struct pg_conn *c, enum store_pg_stmt id, const struct pg_para
 int store_pg_run(struct store *s, enum store_pg_stmt id, const struct pg_params *p, PGresult **res)
 {
     struct pg_conn *c;
+    if (res)
+        *res = NULL;
     int rc = store_pg_conn(s, &c);
     return rc ? rc : store_pg_exec(c, id, p, res);
 }
@@ -331,6 +333,7 @@ int store_pg_run_count(struct store *s, enum store_pg_stmt id, const struct pg_p
 int store_pg_row(struct store *s, struct pg_conn *c, enum store_pg_stmt id,
                  const struct pg_params *p, PGresult **res)
 {
+    *res = NULL;
     int rc = c ? store_pg_exec(c, id, p, res) : store_pg_run(s, id, p, res);
     if (rc == 0 && PQntuples(*res) == 0) {
         PQclear(*res);

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -146,9 +147,10 @@ def psql_path():
     return found if isinstance(found, str) else found[0]
 
 
-def pg_url(dbname):
-    """The URL of database dbname on the test server."""
-    return urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_ADMIN_URL)._replace(path="/" + dbname))
+def pg_url(dbname, server_url=None):
+    """The URL of database dbname on the server of server_url (default: the test server)."""
+    u = urllib.parse.urlsplit(server_url or PG_ADMIN_URL)
+    return urllib.parse.urlunsplit(u._replace(path="/" + dbname))
 
 
 def psql(sql, url=None, timeout=30):
@@ -182,6 +184,43 @@ def store_args(data_dir):
         with _lock:
             db = _DB_OF_DATA_DIR.setdefault(key, db)
     return ["--data", data_dir, "--db", db]
+
+
+def use_database(data_dir, url):
+    """Make servers and CLI runs on data_dir use the database at url (PostgreSQL)."""
+    with _lock:
+        _DB_OF_DATA_DIR[os.path.abspath(data_dir)] = url
+
+
+class PgServer:
+    """A PostgreSQL server of our own (scripts/pg-test.sh), that a test may stop and start."""
+
+    SCRIPT = os.path.join(REPO_ROOT, "scripts", "pg-test.sh")
+
+    def __init__(self):
+        # not under the suite's temp dir: the unprivileged server user must reach it
+        self.dir = tempfile.mkdtemp(prefix="rcauth-pg-")
+        self.url = None
+
+    def _run(self, *args):
+        cp = subprocess.run([self.SCRIPT] + list(args) + [self.dir], capture_output=True,
+                            text=True, timeout=120)
+        if cp.returncode != 0:
+            raise RuntimeError("pg-test.sh %s failed: %s" % (" ".join(args), cp.stderr))
+        return cp.stdout.strip()
+
+    def start(self):
+        self.url = self._run("start")
+        return self.url
+
+    def stop(self):
+        self._run("stop")
+
+    def destroy(self):
+        self._run("destroy")
+
+    def database_url(self, name):
+        return pg_url(name, self.url)
 
 
 def store_env(data_dir):
