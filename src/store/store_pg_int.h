@@ -131,10 +131,10 @@ void pg_blob(struct pg_params *p, const void *v, size_t len);
 int store_pg_conn(struct store *s, struct pg_conn **out) RC_MUST_CHECK;
 /* Run statement id (prepared on c on first use) with p (NULL: no parameters), waiting a few
  * seconds at most. On success *res (may be NULL: cleared) receives the result, which the
- * caller PQclear()s; on failure *res is NULL (so PQclear(*res) is always right). Errors: RC_ECONFLICT (unique violation), RC_ENOTFOUND (foreign key
- * violation: the parent row is missing), RC_EUNAVAIL (connection lost or timed out; c is
- * then closed), RC_ESTORE (anything else, logged with the statement's SQL, never its
- * parameters). */
+ * caller PQclear()s; on failure *res is NULL (so PQclear(*res) is always right). Errors:
+ * RC_ECONFLICT (unique violation), RC_ENOTFOUND (foreign key violation: the parent row is missing),
+ * RC_EUNAVAIL (connection lost or timed out; c is then closed), RC_ESTORE (anything else, logged
+ * with the statement's SQL, never its parameters). */
 int store_pg_exec(struct pg_conn *c, enum store_pg_stmt id, const struct pg_params *p,
                   PGresult **res) RC_MUST_CHECK;
 /* store_pg_exec() on this thread's connection, outside any transaction. */

@@ -55,7 +55,10 @@ static PGconn *listen_connect(struct pg_listener *l)
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) {
-        log_msg(LOG_WARN, "postgres: LISTEN failed", "error", PQerrorMessage(pg), NULL);
+        char err[256];
+        snprintf(err, sizeof(err), "%s", PQerrorMessage(pg));
+        err[strcspn(err, "\n")] = '\0';
+        log_msg(LOG_WARN, "postgres: LISTEN failed", "error", err, NULL);
         PQfinish(pg);
         return NULL;
     }

@@ -274,12 +274,13 @@ def timed(fn):
 
 def test_database_outage_then_recovery(cluster):
     a, b = cluster.a, cluster.b
-    acct, access = new_access(cluster)
-    tok = token(a.base, acct, access)
-    cached_on(b, tok)
     # an access that B has never seen: B must read it from the database
     unseen_acct, unseen = new_access(cluster)
     unseen_tok = token(a.base, unseen_acct, unseen)
+    # and one that B holds in memory (created first: any change empties the access cache)
+    acct, access = new_access(cluster)
+    tok = token(a.base, acct, access)
+    cached_on(b, tok)
     for srv in (a, b):
         r = requests.get(srv.base + "/readyz", timeout=5)
         assert r.status_code == 200 and r.json() == {"status": "ready"}, r.text
