@@ -361,8 +361,12 @@ static int write_tx_once(struct pg_conn *c, store_pg_tx_fn fn, void *arg, bool b
         rc = fn(c, arg);
     if (rc == 0)
         rc = store_pg_exec(c, PQ_COMMIT, NULL, NULL);
-    if (rc)
+    if (rc) {
+        char state[sizeof(c->sqlstate)]; /* what failed, not the rollback, decides a retry */
+        memcpy(state, c->sqlstate, sizeof(state));
         rollback(c);
+        memcpy(c->sqlstate, state, sizeof(state));
+    }
     return rc;
 }
 

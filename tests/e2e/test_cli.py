@@ -91,6 +91,8 @@ def test_unknown_subcommand_exits_2(args):
     ["access", "create", "--account", "abc", "--name", "x"],
     ["access", "show"],
     ["access", "revoke"],
+    ["serve", "--recheck-interval", "0"],
+    ["serve", "--recheck-interval", "soon"],
     ["env", "create", "--name", "x"],
     ["token", "verify"],
     ["token", "request", "--account", "a", "--client-id", "b", "--client-secret", "c"],

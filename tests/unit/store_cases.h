@@ -885,6 +885,18 @@ static void test_threads_write(void **state)
     assert_int_equal(revision(f->s), r + 80);
 }
 
+/* The start of main(): run as the child of test_refresh_race_processes, return its exit code;
+ * else note this binary's path and return -1 (go on with the tests). */
+static int store_cases_start(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--rotate-child") == 0)
+        return rotate_child(argv[2]);
+    char resolved[PATH_MAX];
+    if (realpath(argv[0], resolved))
+        snprintf(self_path, sizeof(self_path), "%s", resolved);
+    return -1;
+}
+
 #define STORE_CASES(setup, teardown)                                                               \
     cmocka_unit_test_setup_teardown(test_migrate_twice, setup, teardown),                          \
         cmocka_unit_test_setup_teardown(test_migrate_concurrent, setup, teardown),                 \

@@ -335,11 +335,9 @@ static void test_revoked_tokens_commit_order(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--rotate-child") == 0)
-        return rotate_child(argv[2]);
-    char resolved[PATH_MAX];
-    if (realpath(argv[0], resolved))
-        snprintf(self_path, sizeof(self_path), "%s", resolved);
+    int child = store_cases_start(argc, argv);
+    if (child >= 0)
+        return child;
     log_set_level(LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unreachable_fails_fast),

@@ -48,13 +48,7 @@ static void fresh_location(struct fixture *f, char *out, size_t size)
 
 static void drop_location(struct fixture *f, const char *path)
 {
-    (void)f;
-    char p[220];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
+    remove_db(f->dir, path); /* the directory stays: the fixture's own file is in it */
 }
 
 #include "store_cases.h"
@@ -115,11 +109,9 @@ static void test_location_describe(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--rotate-child") == 0)
-        return rotate_child(argv[2]);
-    char resolved[PATH_MAX];
-    if (realpath(argv[0], resolved))
-        snprintf(self_path, sizeof(self_path), "%s", resolved);
+    int child = store_cases_start(argc, argv);
+    if (child >= 0)
+        return child;
     log_set_level(LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_mode_and_errors, setup, teardown),
