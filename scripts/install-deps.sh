@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential pkg-config meson ninja-build clang-format clang libclang-rt-14-dev
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libinih-dev libssl-dev
-    libpq-dev libcmocka-dev libcurl4-openssl-dev
+    libpq-dev postgresql libcmocka-dev libcurl4-openssl-dev
     python3 python3-pytest python3-requests python3-jwt python3-cryptography
     python3-requests-oauthlib sqlite3 wrk curl nginx
 )

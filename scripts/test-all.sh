@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # `make test`: every suite, after `make build` (which ran install-deps.sh). Runs the static
-# checks, each cmocka unit binary, then the end-to-end suite against build/rcauth, and ends
-# with one line "N passed, N failed" summing test cases over all suites. Exit 0 only when
-# nothing failed and every suite ran at least one test.
+# checks, each cmocka unit binary, the end-to-end suite against build/rcauth on SQLite, then
+# starts a throwaway PostgreSQL (scripts/pg-test.sh) and runs the PostgreSQL unit tests and
+# the whole end-to-end suite again on it, and ends with one line "N passed, N failed"
+# summing test cases over all suites. Exit 0 only when nothing failed and every suite ran at
+# least one test. Arguments go to pytest (both passes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,9 +38,8 @@ check format make -s format-check
 check banned-calls no_banned_calls
 
 # --- unit tests (cmocka prints its summary on stderr) ----------------------------------
-units=$(find "$BUILD" -maxdepth 1 -name 'test_*' -type f -executable | LC_ALL=C sort)
-[ -n "$units" ] || fail_suite unit "no unit test binaries in $BUILD (is libcmocka-dev installed?)"
-for t in $units; do
+run_unit() { # path: one cmocka binary, its cases added to the totals
+    local t=$1 name rc p f
     name=$(basename "$t")
     (cd "$BUILD" && "./$name") >"$log_dir/$name.log" 2>&1
     rc=$?
@@ -50,6 +51,14 @@ for t in $units; do
         [ -n "$f" ] || fail_suite "$name" "exited $rc without a cmocka summary"
         grep -E 'FAILED|ERROR|Assert|error' "$log_dir/$name.log" >&2
     fi
+}
+# The PostgreSQL units need the server started below.
+units=$(find "$BUILD" -maxdepth 1 -name 'test_*' ! -name 'test_*pg*' -type f -executable |
+    LC_ALL=C sort)
+pg_units=$(find "$BUILD" -maxdepth 1 -name 'test_*pg*' -type f -executable | LC_ALL=C sort)
+[ -n "$units" ] || fail_suite unit "no unit test binaries in $BUILD (is libcmocka-dev installed?)"
+for t in $units; do
+    run_unit "$t"
 done
 
 # --- fuzz targets, briefly (make fuzz runs them longer): one test each -------------------
@@ -63,16 +72,37 @@ grep '^fuzz:' "$fuzz_log"
 [ "$p" -gt 0 ] || fail_suite fuzz "no fuzz target ran (see $fuzz_log)"
 
 # --- end-to-end suite --------------------------------------------------------------------
-e2e_log="$log_dir/e2e.log"
-scripts/test-e2e.sh "$@" 2>&1 | tee "$e2e_log"
-summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$e2e_log" | tail -1)
-[ -n "$summary" ] || summary=$(grep -E '[0-9]+ (passed|failed|error)' "$e2e_log" | tail -1)
-p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+')
-f=$(grep -oE '[0-9]+ failed' <<<"$summary" | grep -oE '[0-9]+')
-e=$(grep -oE '[0-9]+ errors?' <<<"$summary" | grep -oE '[0-9]+')
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-0} + ${e:-0}))
-[ -n "$p" ] || fail_suite e2e "no test passed (see $e2e_log)"
+run_e2e() { # name pytest-args...: one pass of the suite, its cases added to the totals
+    local name=$1 e2e_log="$log_dir/e2e-$1.log" summary p f e
+    shift
+    echo "test-all: end-to-end suite on $name"
+    scripts/test-e2e.sh "$@" 2>&1 | tee "$e2e_log"
+    summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$e2e_log" | tail -1)
+    [ -n "$summary" ] || summary=$(grep -E '[0-9]+ (passed|failed|error)' "$e2e_log" | tail -1)
+    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+')
+    f=$(grep -oE '[0-9]+ failed' <<<"$summary" | grep -oE '[0-9]+')
+    e=$(grep -oE '[0-9]+ errors?' <<<"$summary" | grep -oE '[0-9]+')
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0} + ${e:-0}))
+    [ -n "$p" ] || fail_suite "e2e-$name" "no test passed (see $e2e_log)"
+}
+RCAUTH_E2E_BACKEND=sqlite run_e2e sqlite "$@"
+
+# --- the same on PostgreSQL ----------------------------------------------------------------
+pg_dir=$(mktemp -d /tmp/rcauth-pg-XXXXXX)
+trap 'scripts/pg-test.sh destroy "$pg_dir" >/dev/null 2>&1' EXIT
+if pg_url=$(scripts/pg-test.sh start "$pg_dir"); then
+    export RCAUTH_TEST_PG="$pg_url" RCAUTH_TEST_PG_REQUIRED=1
+    [ -n "$pg_units" ] || fail_suite unit-pg "no PostgreSQL unit test binary in $BUILD"
+    for t in $pg_units; do
+        run_unit "$t"
+    done
+    RCAUTH_E2E_BACKEND=postgres run_e2e postgres "$@"
+else
+    fail_suite postgres "could not start a PostgreSQL server (see $pg_dir)"
+fi
+scripts/pg-test.sh destroy "$pg_dir" || fail_suite postgres "could not stop the PostgreSQL server"
+trap - EXIT
 
 echo
 echo "$passed passed, $failed failed"

@@ -137,17 +137,18 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
     memset(cfg, 0, sizeof(*cfg));
     int rc = 0;
 
-    bool is_pg = !strncmp(app->cfg.db, "postgres", 8);
-    if (!is_pg || !getenv("RCAUTH_SERVER_KEY"))
+    char where[256];
+    store_location_describe(app->cfg.db, where, sizeof(where)); /* no password in messages */
+    if (!store_location_is_pg(app->cfg.db) || !getenv("RCAUTH_SERVER_KEY"))
         rc = make_data_dir(app->cfg.data_dir, err, errsz);
     if (!rc)
         rc = load_server_key(&app->cfg, app->server_key, err, errsz);
     if (!rc && app->cfg.extra_actions)
         rc = add_extra_actions(app->cfg.extra_actions, err, errsz);
     if (!rc && (rc = store_open(app->cfg.db, &app->store)))
-        snprintf(err, errsz, "cannot open the store %s", app->cfg.db);
+        snprintf(err, errsz, "cannot open the store %s", where);
     if (!rc && (rc = app->store->ops->migrate(app->store)))
-        snprintf(err, errsz, "cannot migrate the store %s", app->cfg.db);
+        snprintf(err, errsz, "cannot migrate the store %s", where);
     if (rc) {
         app_free(app);
         return rc;
@@ -187,15 +188,22 @@ void app_hash_secret(const struct app *app, const char *secret, uint8_t out[32])
     crypto_auth_hmacsha256(out, (const unsigned char *)secret, strlen(secret), app->server_key);
 }
 
+void app_audit_event(const char *account_id, const char *actor, const char *event,
+                     const char *subject, struct store_audit_event *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->account_id, sizeof(out->account_id), "%s", account_id ? account_id : "");
+    snprintf(out->actor, sizeof(out->actor), "%s", actor ? actor : "");
+    snprintf(out->event, sizeof(out->event), "%s", event);
+    snprintf(out->subject, sizeof(out->subject), "%s", subject ? subject : "");
+    out->at = time_now();
+}
+
 void app_audit(struct app *app, const char *account_id, const char *actor, const char *event,
                const char *subject)
 {
-    struct store_audit_event e = {0};
-    snprintf(e.account_id, sizeof(e.account_id), "%s", account_id ? account_id : "");
-    snprintf(e.actor, sizeof(e.actor), "%s", actor ? actor : "");
-    snprintf(e.event, sizeof(e.event), "%s", event);
-    snprintf(e.subject, sizeof(e.subject), "%s", subject ? subject : "");
-    e.at = time_now();
+    struct store_audit_event e;
+    app_audit_event(account_id, actor, event, subject, &e);
     if (app->store->ops->audit_add(app->store, &e))
         log_msg(LOG_ERROR, "audit write failed", "event", event, NULL);
 }

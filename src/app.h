@@ -40,6 +40,10 @@ void app_free(struct app *app);
 /* HMAC-SHA-256 of a secret (client secret, admin key) with the server key. */
 void app_hash_secret(const struct app *app, const char *secret, uint8_t out[32]);
 
+/* Fill *out with an audit event stamped now, for a store write that records it in its own
+ * transaction. account_id may be "" for server-wide events; actor and subject may be NULL. */
+void app_audit_event(const char *account_id, const char *actor, const char *event,
+                     const char *subject, struct store_audit_event *out);
 /* Record an audit event (errors are logged, not returned: auditing never fails a request).
  * account_id may be "" for server-wide events; actor is an admin key id, "cli" or "". */
 void app_audit(struct app *app, const char *account_id, const char *actor, const char *event,

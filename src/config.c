@@ -17,6 +17,7 @@ void config_init_defaults(struct config *c)
     c->listen = xstrdup("127.0.0.1:8080");
     c->log_level = xstrdup("info");
     c->refresh_tokens = true;
+    c->recheck_interval = 1;
     c->signing_alg = xstrdup("EdDSA");
 }
 
@@ -98,6 +99,10 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
         if (parse_int(value, 0, 256, &n))
             goto bad;
         c->threads = (int)n;
+    } else if (!strcmp(name, "recheck-interval")) {
+        if (parse_int(value, 1, 3600, &n))
+            goto bad;
+        c->recheck_interval = (int)n;
     } else if (!strcmp(name, "refresh-tokens")) {
         if (parse_bool(value, &c->refresh_tokens))
             goto bad;
@@ -142,7 +147,7 @@ static const char *const env_options[] = {
     "config",      "log-level",
     "actions",     "max-token-lifetime",
     "threads",     "refresh-tokens",
-    "signing-alg",
+    "signing-alg", "recheck-interval",
 };
 
 static int apply_env(struct config *c, char *err, size_t errsz)

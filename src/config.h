@@ -19,6 +19,7 @@ struct config {
     int64_t max_token_lifetime; /* seconds; 0 = none; [tokens] max_lifetime */
     bool refresh_tokens;        /* issue refresh tokens; default true */
     int threads;                /* 0 = cores */
+    int recheck_interval;       /* seconds between polls of the store's revision; default 1 */
     char *log_level;            /* debug|info|warn|error */
     char *extra_actions;        /* space-separated actions added to the catalog */
     char *signing_alg;          /* --signing-alg: "EdDSA" (default) or "ES256" */
@@ -27,7 +28,7 @@ struct config {
 void config_init_defaults(struct config *c);
 void config_cleanup(struct config *c);
 /* Set one option by its long name ("data", "db", "listen", "public-url", "config",
- * "max-token-lifetime", "refresh-tokens", "threads", "log-level", "actions",
+ * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "log-level", "actions",
  * "signing-alg").
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,

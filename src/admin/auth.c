@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "oauth/errors.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 
@@ -53,7 +54,7 @@ bool admin_authenticate(struct app *app, const struct http_request *req, struct 
     if (rc == RC_ENOTFOUND)
         return deny(res);
     if (rc) {
-        http_response_error(res, 500, "server_error", "store failure");
+        oauth_store_error_respond(res, rc, "store failure");
         return false;
     }
     return true;

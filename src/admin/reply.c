@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "oauth/errors.h"
 #include "common/xmalloc.h"
 
 #define MSG_SIZE 256
@@ -29,7 +30,7 @@ void admin_reply_rc(struct http_response *res, int rc, const char *msg)
         http_response_error(res, 409, "conflict", msg);
         break;
     default:
-        http_response_error(res, 500, "server_error", msg && *msg ? msg : "internal error");
+        oauth_store_error_respond(res, rc, msg && *msg ? msg : "internal error");
         break;
     }
 }

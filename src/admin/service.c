@@ -27,6 +27,8 @@ static int store_fail(char *err, size_t errsz, int rc, const char *what)
 {
     if (rc == RC_ENOTFOUND || rc == RC_ECONFLICT)
         return say(err, errsz, rc, what);
+    if (rc == RC_EUNAVAIL)
+        return say(err, errsz, rc, "the database cannot be reached; retry shortly");
     if (errsz)
         snprintf(err, errsz, "store failure (%s)", rc_strerror(rc));
     return rc;
@@ -172,12 +174,13 @@ int admin_access_create(struct app *app, const char *account_id, const char *nam
     id_secret_new(secret_out);
     app_hash_secret(app, secret_out, out->secret_hash);
     out->created_at = time_now();
-    rc = st->ops->access_create(st, out);
+    struct store_audit_event audit;
+    app_audit_event(account_id, actor, "access.created", out->client_id, &audit);
+    rc = st->ops->access_create(st, out, &audit);
     if (rc) {
         rc = store_fail(err, errsz, rc, "client id collision, try again");
         goto out;
     }
-    app_audit(app, account_id, actor, "access.created", out->client_id);
     app_changed(app);
 out:
     if (rc) {
@@ -214,14 +217,16 @@ int admin_access_revoke(struct app *app, const char *account_id, const char *cli
     if (rc)
         return rc;
     if (a.revoked_at)
-        goto out; /* revoking is final and idempotent: audited once */
-    rc = st->ops->access_revoke(st, a.client_id, time_now());
+        goto out; /* revoking is final and idempotent */
+    /* audited once, by whichever process revokes first */
+    struct store_audit_event audit;
+    app_audit_event(a.account_id, actor, "access.revoked", a.client_id, &audit);
+    rc = st->ops->access_revoke(st, a.client_id, audit.at, &audit);
     if (rc) {
         rc = store_fail(err, errsz, rc, "access not found");
         goto out;
     }
     app_changed(app);
-    app_audit(app, a.account_id, actor, "access.revoked", a.client_id);
 out:
     store_access_cleanup(&a);
     return rc;
@@ -246,13 +251,14 @@ int admin_access_rotate_secret(struct app *app, const char *account_id, const ch
     }
     id_secret_new(secret_out);
     app_hash_secret(app, secret_out, a.secret_hash);
-    rc = st->ops->access_set_secret(st, a.client_id, a.secret_hash);
+    struct store_audit_event audit;
+    app_audit_event(a.account_id, actor, "access.secret_rotated", a.client_id, &audit);
+    rc = st->ops->access_set_secret(st, a.client_id, a.secret_hash, &audit);
     if (rc) {
         rc = store_fail(err, errsz, rc, "access not found");
         goto out;
     }
     app_changed(app);
-    app_audit(app, a.account_id, actor, "access.secret_rotated", a.client_id);
 out:
     sodium_memzero(a.secret_hash, sizeof(a.secret_hash));
     if (rc)
@@ -285,12 +291,13 @@ int admin_key_create(struct app *app, const char *name, const char *actor,
     sodium_memzero(secret, sizeof(secret));
     app_hash_secret(app, key_out, out->key_hash);
     out->created_at = time_now();
-    rc = st->ops->admin_key_create(st, out);
+    struct store_audit_event audit;
+    app_audit_event("", actor, "admin_key.created", out->id, &audit);
+    rc = st->ops->admin_key_create(st, out, &audit);
     if (rc) {
         sodium_memzero(key_out, ADMIN_KEY_SIZE);
         return store_fail(err, errsz, rc, "admin key id collision, try again");
     }
-    app_audit(app, "", actor, "admin_key.created", out->id);
     app_changed(app);
     return 0;
 }
@@ -322,10 +329,11 @@ int admin_key_revoke(struct app *app, const char *id, const char *actor, char *e
         return say(err, errsz, RC_ENOTFOUND, "admin key not found");
     if (l.found.revoked_at)
         return 0;
-    rc = st->ops->admin_key_revoke(st, id, time_now());
+    struct store_audit_event audit;
+    app_audit_event("", actor, "admin_key.revoked", id, &audit);
+    rc = st->ops->admin_key_revoke(st, id, audit.at, &audit);
     if (rc)
         return store_fail(err, errsz, rc, "admin key not found");
     app_changed(app);
-    app_audit(app, "", actor, "admin_key.revoked", id);
     return 0;
 }

@@ -30,6 +30,7 @@ const struct cli_option cli_serve_options[] = {
     {.name = "threads", .kind = CLI_ARG, .config_name = "threads"},
     {.name = "log-level", .kind = CLI_ARG, .config_name = "log-level"},
     {.name = "signing-alg", .kind = CLI_ARG, .config_name = "signing-alg"},
+    {.name = "recheck-interval", .kind = CLI_ARG, .config_name = "recheck-interval"},
     {.name = NULL},
 };
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The serve loop: wire the routes, start the HTTP server, and once a second notice changes
- * made by other processes (store revision → drop caches, load new revoked tokens), refresh
- * the signing keys (another process's rotation, a key due to stop verifying) and flush the
- * usage recorder and what the keys signed. Signals only set a flag; the main thread does the
- * stopping. */
+/* The serve loop: wire the routes, start the HTTP server, and notice changes made by other
+ * processes (store revision → drop the access cache, load new revoked tokens, reload the
+ * signing keys) at once when the store notifies them (PostgreSQL's LISTEN/NOTIFY), and in
+ * any case every --recheck-interval seconds, in case a notification was missed. Once a
+ * second, refresh the signing keys (a key due to stop verifying), and flush the usage
+ * recorder and what the keys signed. Signals only set a flag; the main thread does the
+ * stopping, and all of the store's maintenance. */
 #include "cli/serve.h"
 #include "admin/admin.h"
 #include "common/log.h"
@@ -24,7 +26,17 @@
 
 #define MAX_BODY (64 * 1024)
 
+#define TICK_MS 20 /* how soon the main thread acts on a notification */
+
 static volatile sig_atomic_t stop_requested;
+/* Set by the store's listener thread; taken by the main loop. */
+static int change_notified;
+
+static void on_store_change(void *ctx)
+{
+    (void)ctx;
+    __atomic_store_n(&change_notified, 1, __ATOMIC_RELAXED);
+}
 
 static void on_signal(int sig)
 {
@@ -69,18 +81,25 @@ static void observe(void *app, const struct http_request *req, int status, int64
             req->route ? req->route : "none", "status", st, "micros", us, NULL);
 }
 
-/* Once a second: react to changes made by other processes, flush usage. */
-static void maintain(struct app *app, int64_t *seen_revision)
+/* React to changes made by other processes, when the store's revision moved. */
+static void notice_changes(struct app *app, int64_t *seen_revision)
 {
     int64_t rev;
-    if (app->store->ops->revision(app->store, &rev) == 0 && rev != *seen_revision) {
-        *seen_revision = rev;
-        access_cache_invalidate(app->accesses);
-        if (revoked_tokens_sync(app->revoked, app->store, time_now())) {
-            log_msg(LOG_WARN, "could not load revoked tokens; retrying", NULL);
-            *seen_revision = -1;
-        }
+    if (app->store->ops->revision(app->store, &rev) != 0 || rev == *seen_revision)
+        return;
+    *seen_revision = rev;
+    access_cache_invalidate(app->accesses);
+    if (revoked_tokens_sync(app->revoked, app->store, time_now())) {
+        log_msg(LOG_WARN, "could not load revoked tokens; retrying", NULL);
+        *seen_revision = -1;
     }
+    if (keyring_refresh(app->keys))
+        log_msg(LOG_WARN, "could not reload signing keys", NULL);
+}
+
+/* Once a second: keys, pruning, flushing usage. */
+static void maintain(struct app *app)
+{
     /* every second, not only on a revision: keys also stop verifying as time passes */
     if (keyring_refresh(app->keys))
         log_msg(LOG_WARN, "could not reload signing keys", NULL);
@@ -126,13 +145,25 @@ int serve_run(struct app *app)
     log_msg(LOG_INFO, "listening", "host", host, "port", port_s, "store", app->store->ops->name,
             "public_url", app->cfg.public_url, "signing_alg", keyring_alg(app->keys), NULL);
 
+    if (app->store->ops->watch && app->store->ops->watch(app->store, on_store_change, NULL))
+        log_msg(LOG_WARN, "no change notifications: relying on the periodic re-check", NULL);
     int64_t seen_revision = -1;
-    maintain(app, &seen_revision);
-    for (int tick = 0; !stop_requested; tick++) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
+    notice_changes(app, &seen_revision);
+    maintain(app);
+    int64_t next_recheck = time_mono_us() + app->cfg.recheck_interval * INT64_C(1000000);
+    int64_t next_maintain = time_mono_us() + 1000000;
+    while (!stop_requested) {
+        struct timespec ts = {0, TICK_MS * 1000 * 1000};
         nanosleep(&ts, NULL);
-        if (tick % 10 == 9)
-            maintain(app, &seen_revision);
+        int64_t now = time_mono_us();
+        if (__atomic_exchange_n(&change_notified, 0, __ATOMIC_RELAXED) || now >= next_recheck) {
+            notice_changes(app, &seen_revision);
+            next_recheck = now + app->cfg.recheck_interval * INT64_C(1000000);
+        }
+        if (now >= next_maintain) {
+            maintain(app);
+            next_maintain = now + 1000000;
+        }
     }
     log_msg(LOG_INFO, "stopping: draining requests in flight", NULL);
     http_server_stop(srv);

@@ -13,6 +13,8 @@ enum rc_err {
     RC_EIO = -5,       /* file or socket failed */
     RC_ECRYPTO = -6,   /* a crypto primitive failed, or a signature did not verify */
     RC_ELIMIT = -7,    /* a size or count cap was hit */
+    RC_EUNAVAIL = -8,  /* the database cannot be reached now (down, restarting, timed out):
+                        * worth retrying, answered 503 */
 };
 
 #define RC_MUST_CHECK __attribute__((warn_unused_result))

@@ -69,6 +69,8 @@ const char *rc_strerror(int err)
         return "crypto_error";
     case RC_ELIMIT:
         return "limit";
+    case RC_EUNAVAIL:
+        return "store_unavailable";
     }
     return "unknown";
 }

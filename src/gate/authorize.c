@@ -85,7 +85,7 @@ static void authorize_handler(void *appv, const struct http_request *req, struct
     }
     enum token_check_result r = oauth_token_check(app, token, time_now(), &c);
     if (r != TOKEN_CHECK_VALID) {
-        oauth_error_respond(res, OAUTH_INVALID_TOKEN, token_check_text(r), false);
+        token_check_respond(&c, r, res);
     } else if (route_allowed(req, &c, res)) {
         res->status = 204;
         http_response_header(res, "X-Rcauth-Client-Id", c.claims.client_id);

@@ -31,15 +31,23 @@ int oauth_client_authenticate(struct app *app, const char *account, const char *
                               const char *secret, struct cached_access **out)
 {
     struct cached_access *a = NULL;
-    bool known = client_id && id_is_uuid(client_id) &&
-                 access_cache_get(app->accesses, client_id, false, &a) == 0;
+    int rc = client_id && id_is_uuid(client_id)
+                 ? access_cache_get(app->accesses, client_id, false, &a)
+                 : RC_ENOTFOUND;
+    bool known = rc == 0;
     bool ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
-    if (!ok) {
+    if (!ok && known) {
         access_cache_put(app->accesses, a);
         a = NULL;
-        known = known && access_cache_get(app->accesses, client_id, true, &a) == 0;
+        rc = access_cache_get(app->accesses, client_id, true, &a);
+        known = rc == 0;
         ok = secret_matches(app, secret, known ? a->secret_hash : dummy_hash) && known;
+    } else if (!ok) {
+        (void)secret_matches(app, secret, dummy_hash); /* an unknown client pays two hashes too */
     }
+    /* Without the store there is no verdict: not a failed authentication either. */
+    if (rc && rc != RC_ENOTFOUND)
+        return rc;
     bool ours = known && !strcmp(a->account_id, account);
     if (ok && ours && !a->revoked_at) {
         *out = a;

@@ -10,7 +10,8 @@
 
 /* Authenticate client_id/secret (either may be NULL) as a live access of account. On
  * success *out is a cache reference (release with access_cache_put()); otherwise RC_EINVAL,
- * and the failure is noted for the audit trail. */
+ * and the failure is noted for the audit trail, or the store's error (RC_EUNAVAIL…) when the
+ * access could not be read: no verdict, nothing noted. */
 int oauth_client_authenticate(struct app *app, const char *account, const char *client_id,
                               const char *secret, struct cached_access **out) RC_MUST_CHECK;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The OAuth error table. */
 #include "oauth/errors.h"
+#include "common/rc.h"
 
 static const struct {
     const char *code;
@@ -14,6 +15,7 @@ static const struct {
     [OAUTH_TEMPORARILY_UNAVAILABLE] = {"temporarily_unavailable", 429},
     [OAUTH_INVALID_TOKEN] = {"invalid_token", 401},
     [OAUTH_SERVER_ERROR] = {"server_error", 500},
+    [OAUTH_STORE_UNAVAILABLE] = {"temporarily_unavailable", 503},
 };
 
 void oauth_error_respond(struct http_response *res, enum oauth_error e, const char *description,
@@ -24,4 +26,15 @@ void oauth_error_respond(struct http_response *res, enum oauth_error e, const ch
         http_response_header(res, "WWW-Authenticate", "Basic realm=\"rcauth\"");
     if (e == OAUTH_INVALID_TOKEN)
         http_response_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    if (e == OAUTH_STORE_UNAVAILABLE)
+        http_response_header(res, "Retry-After", "1"); /* RFC 9110 §10.2.3 */
+}
+
+void oauth_store_error_respond(struct http_response *res, int rc, const char *description)
+{
+    if (rc == RC_EUNAVAIL)
+        oauth_error_respond(res, OAUTH_STORE_UNAVAILABLE,
+                            "the database cannot be reached; retry shortly", false);
+    else
+        oauth_error_respond(res, OAUTH_SERVER_ERROR, description, false);
 }

@@ -28,11 +28,16 @@ static bool caller_ok(struct app *app, const char *account, const struct http_re
 {
     if (tr->basic || tr->client_secret) {
         struct cached_access *a = NULL;
-        if (oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a) == 0) {
+        int rc = oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a);
+        if (rc == 0) {
             access_cache_put(app->accesses, a);
             return true;
         }
-        oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed", tr->basic);
+        if (rc == RC_EINVAL)
+            oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed",
+                                tr->basic);
+        else
+            oauth_store_error_respond(res, rc, NULL);
         return false;
     }
     const char *key = http_bearer(req);
@@ -45,7 +50,7 @@ static bool caller_ok(struct app *app, const char *account, const struct http_re
     if (rc == 0)
         return true;
     if (rc != RC_ENOTFOUND) {
-        oauth_error_respond(res, OAUTH_SERVER_ERROR, "store failure", false);
+        oauth_store_error_respond(res, rc, "store failure");
         return false;
     }
     oauth_error_respond(res, OAUTH_INVALID_CLIENT, "invalid admin key", false);
@@ -82,16 +87,19 @@ static void write_active(const struct token_claims *c, struct http_response *res
         res->status = 200;
 }
 
+/* true when res holds the answer: the token is active, or it could not be judged. */
 static bool answer_access_token(struct app *app, const char *account, const char *token,
                                 struct http_response *res)
 {
     struct token_check c;
-    bool active = oauth_token_check(app, token, time_now(), &c) == TOKEN_CHECK_VALID &&
-                  !strcmp(c.claims.account, account);
+    enum token_check_result r = oauth_token_check(app, token, time_now(), &c);
+    bool active = r == TOKEN_CHECK_VALID && !strcmp(c.claims.account, account);
     if (active)
         write_active(&c.claims, res);
+    else if (r == TOKEN_CHECK_STORE_FAILED)
+        token_check_respond(&c, r, res);
     token_check_cleanup(app, &c);
-    return active;
+    return active || r == TOKEN_CHECK_STORE_FAILED;
 }
 
 /* Active while presenting it would work at the token endpoint: our MAC, its chain at this
@@ -104,11 +112,15 @@ static bool answer_refresh_token(struct app *app, const char *account, const cha
     struct cached_access *a = NULL;
     int64_t gen = 0;
     bool revoked = true;
-    bool active = refresh_decode(app->server_key, token, &c) == 0 &&
-                  app->store->ops->refresh_get(app->store, c.chain_id, &gen, &revoked) == 0 &&
-                  !revoked && gen == c.generation &&
-                  access_cache_get(app->accesses, c.client_id, false, &a) == 0 && !a->revoked_at &&
-                  !strcmp(a->account_id, account);
+    int rc = refresh_decode(app->server_key, token, &c) ? RC_EINVAL : 0;
+    if (!rc)
+        rc = app->store->ops->refresh_get(app->store, c.chain_id, &gen, &revoked);
+    if (!rc && !revoked && gen == c.generation)
+        rc = access_cache_get(app->accesses, c.client_id, false, &a);
+    bool active = !rc && a && !a->revoked_at && !strcmp(a->account_id, account);
+    bool failed = rc && rc != RC_EINVAL && rc != RC_ENOTFOUND;
+    if (failed)
+        oauth_store_error_respond(res, rc, NULL);
     if (active) {
         struct token_claims tc = {.scope = c.scope};
         oauth_issuer(app, account, tc.iss, sizeof(tc.iss));
@@ -118,7 +130,7 @@ static bool answer_refresh_token(struct app *app, const char *account, const cha
     }
     access_cache_put(app->accesses, a);
     refresh_claims_cleanup(&c);
-    return active;
+    return active || failed;
 }
 
 void oauth_introspect_handler(void *appv, const struct http_request *req, struct http_response *res)

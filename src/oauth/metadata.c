@@ -75,7 +75,7 @@ void oauth_metadata_handler(void *appv, const struct http_request *req, struct h
         return;
     }
     if (rc) {
-        oauth_error_respond(res, OAUTH_SERVER_ERROR, "store failure", false);
+        oauth_store_error_respond(res, rc, "store failure");
         return;
     }
     char issuer[OAUTH_ISSUER_SIZE];

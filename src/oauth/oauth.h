@@ -15,7 +15,7 @@ struct app;
 
 /* Register POST /{account}/token, GET /token, POST /{account}/introspect,
  * POST /{account}/revoke, GET /.well-known/oauth-authorization-server/{account} and
- * GET /healthz. Handlers take the struct app. */
+ * GET /healthz (liveness) and GET /readyz (the store answers). Handlers take the struct app. */
 void oauth_routes_register(struct http_router *rt);
 
 void oauth_token_handler(void *app, const struct http_request *req, struct http_response *res);

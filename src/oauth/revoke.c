@@ -86,8 +86,13 @@ void oauth_revoke_handler(void *appv, const struct http_request *req, struct htt
         oauth_error_respond(res, OAUTH_INVALID_REQUEST, why, false);
         return;
     }
-    if (oauth_client_authenticate(app, account, tr.client_id, tr.client_secret, &caller)) {
+    int rc = oauth_client_authenticate(app, account, tr.client_id, tr.client_secret, &caller);
+    if (rc == RC_EINVAL) {
         oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed", tr.basic);
+        goto out;
+    }
+    if (rc) {
+        oauth_store_error_respond(res, rc, NULL);
         goto out;
     }
     if (!tr.token || !*tr.token) {
@@ -95,12 +100,12 @@ void oauth_revoke_handler(void *appv, const struct http_request *req, struct htt
         goto out;
     }
     /* token_type_hint (§2.1) is not needed: the two kinds cannot be mistaken for each other. */
-    int rc = revoke_access_token(app, caller, tr.token);
+    rc = revoke_access_token(app, caller, tr.token);
     if (rc == RC_ENOTFOUND)
         rc = revoke_refresh_token(app, caller, tr.token);
     if (rc && rc != RC_ENOTFOUND) {
         log_msg(LOG_ERROR, "cannot record a token revocation", "error", rc_strerror(rc), NULL);
-        oauth_error_respond(res, OAUTH_SERVER_ERROR, "the revocation could not be recorded", false);
+        oauth_store_error_respond(res, rc, "the revocation could not be recorded");
         goto out;
     }
     res->status = 200;

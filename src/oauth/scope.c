@@ -95,8 +95,9 @@ static int grant_envs(const struct cached_access *a, const struct items *it, str
     if (a->nenvs == 0) {
         for (int i = 0; i < it->envs.nenvs; i++) {
             struct store_env e;
-            if (st->ops->env_get(st, a->account_id, it->envs.envs[i], &e))
-                return RC_EINVAL;
+            int rc = st->ops->env_get(st, a->account_id, it->envs.envs[i], &e);
+            if (rc)
+                return rc == RC_ENOTFOUND ? RC_EINVAL : rc;
             add_env(out, it->envs.envs[i], strlen(it->envs.envs[i]));
         }
         return 0;

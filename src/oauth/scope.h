@@ -25,7 +25,8 @@ void scope_cleanup(struct granted_scope *g);
 /* What access a gets for the requested scope (NULL, "" or "*" = all it has). A list with
  * only actions keeps all its environments; with only env:<id> items, all its actions.
  * An env:<id> of an all-environments access must be an environment of its account (checked
- * in st). RC_EINVAL when anything asked for is outside the access (invalid_scope). */
+ * in st). RC_EINVAL when anything asked for is outside the access (invalid_scope); the
+ * store's error when that check could not be made. */
 int scope_grant(const struct cached_access *a, const char *requested, struct store *st,
                 struct granted_scope *out) RC_MUST_CHECK;
 

@@ -3,6 +3,7 @@
  * read from memory: the denylist of single revoked tokens and the access cache, both updated
  * at once by the revoking process and within a second by other processes (store revision). */
 #include "oauth/token_check.h"
+#include "oauth/errors.h"
 #include "oauth/revoked_tokens.h"
 
 #include <string.h>
@@ -23,8 +24,12 @@ enum token_check_result oauth_token_check(struct app *app, const char *token, in
     }
     if (revoked_tokens_has(app->revoked, out->claims.jti))
         return TOKEN_CHECK_REVOKED; /* RFC 7009: this one token */
-    if (access_cache_get(app->accesses, out->claims.client_id, false, &out->access) ||
-        out->access->revoked_at || strcmp(out->access->account_id, out->claims.account))
+    int rc = access_cache_get(app->accesses, out->claims.client_id, false, &out->access);
+    if (rc && rc != RC_ENOTFOUND) {
+        out->store_rc = rc;
+        return TOKEN_CHECK_STORE_FAILED;
+    }
+    if (rc || out->access->revoked_at || strcmp(out->access->account_id, out->claims.account))
         return TOKEN_CHECK_REVOKED;
     if (scope_parse(out->claims.scope, &out->scope))
         return TOKEN_CHECK_MALFORMED;
@@ -50,7 +55,18 @@ const char *token_check_text(enum token_check_result r)
         return "the token signature is not valid";
     case TOKEN_CHECK_REVOKED:
         return "the token has been revoked";
+    case TOKEN_CHECK_STORE_FAILED:
+        return "the token could not be checked";
     default:
         return "the token is malformed";
     }
+}
+
+void token_check_respond(const struct token_check *c, enum token_check_result r,
+                         struct http_response *res)
+{
+    if (r == TOKEN_CHECK_STORE_FAILED)
+        oauth_store_error_respond(res, c->store_rc, token_check_text(r));
+    else
+        oauth_error_respond(res, OAUTH_INVALID_TOKEN, token_check_text(r), false);
 }

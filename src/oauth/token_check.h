@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "http/http.h"
 #include "oauth/access_cache.h"
 #include "oauth/scope.h"
 #include "token/token.h"
@@ -19,8 +20,10 @@ enum token_check_result {
     TOKEN_CHECK_MALFORMED,
     TOKEN_CHECK_BAD_SIGNATURE,
     TOKEN_CHECK_EXPIRED,
-    TOKEN_CHECK_REVOKED, /* the token or its access is revoked, the access gone or of another
-                          * account */
+    TOKEN_CHECK_REVOKED,      /* the token or its access is revoked, the access gone or of another
+                               * account */
+    TOKEN_CHECK_STORE_FAILED, /* the access is not in memory and the store failed to say:
+                               * no verdict (store_rc says why) */
 };
 
 /* What a valid token says. Filled only on TOKEN_CHECK_VALID; always release it with
@@ -29,6 +32,7 @@ struct token_check {
     struct token_claims claims;
     struct cached_access *access; /* a counted cache reference */
     struct granted_scope scope;
+    int store_rc; /* TOKEN_CHECK_STORE_FAILED: the store's error (RC_EUNAVAIL when down) */
 };
 
 /* Check token (NUL-terminated) at time now. */
@@ -37,5 +41,9 @@ enum token_check_result oauth_token_check(struct app *app, const char *token, in
 void token_check_cleanup(struct app *app, struct token_check *c);
 /* A short sentence for error_description; never the token. */
 const char *token_check_text(enum token_check_result r);
+/* Answer a check that is not TOKEN_CHECK_VALID: 401 invalid_token, or for
+ * TOKEN_CHECK_STORE_FAILED 503 (database unreachable) or 500. */
+void token_check_respond(const struct token_check *c, enum token_check_result r,
+                         struct http_response *res);
 
 #endif

@@ -25,6 +25,15 @@
 
 static const char auth_failed[] = "client authentication failed";
 
+/* Answer a failed oauth_client_authenticate(): invalid_client, or the store's failure. */
+static void auth_failure_respond(int rc, const struct token_request *tr, struct http_response *res)
+{
+    if (rc == RC_EINVAL)
+        oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
+    else
+        oauth_store_error_respond(res, rc, NULL);
+}
+
 /* Record usage at most once a second per access: the recorder takes a lock. */
 static void note_used(struct app *app, struct cached_access *a, int64_t now)
 {
@@ -110,8 +119,9 @@ static void client_credentials(struct app *app, const char *account, const struc
     struct buf scope;
     buf_init(&scope, TOKEN_BUF_MAX);
     int64_t lifetime;
-    if (oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
-        oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
+    int rc = oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a);
+    if (rc) {
+        auth_failure_respond(rc, tr, res);
         goto out;
     }
     if (token_lifetime(app, tr->has_expires_in, tr->expires_in, 0, &lifetime)) {
@@ -120,7 +130,12 @@ static void client_credentials(struct app *app, const char *account, const struc
         goto out;
     }
     const char *asked = tr->scope && strcmp(tr->scope, "*") ? tr->scope : NULL;
-    if (scope_grant(a, asked, app->store, &g) || scope_format(&g, &scope)) {
+    rc = scope_grant(a, asked, app->store, &g);
+    if (rc && rc != RC_EINVAL) {
+        oauth_store_error_respond(res, rc, NULL);
+        goto out;
+    }
+    if (rc || scope_format(&g, &scope)) {
         oauth_error_respond(res, OAUTH_INVALID_SCOPE,
                             "the scope asks for actions or environments the access does not have",
                             false);
@@ -140,19 +155,21 @@ out:
     access_cache_put(app->accesses, a);
 }
 
-/* The chain moves forward in the store; a spent generation revokes the chain. */
-static bool advance_chain(struct app *app, struct refresh_claims *c)
+/* The chain moves forward in the store; a spent generation revokes the chain. RC_EINVAL when
+ * the token is spent or its chain revoked, or the store's error. */
+static int advance_chain(struct app *app, struct refresh_claims *c)
 {
     enum store_refresh_result result;
-    if (app->store->ops->refresh_rotate(app->store, c->chain_id, c->client_id, c->generation,
-                                        time_now(), &result))
-        return false;
+    int rc = app->store->ops->refresh_rotate(app->store, c->chain_id, c->client_id, c->generation,
+                                             time_now(), &result);
+    if (rc)
+        return rc;
     if (result == STORE_REFRESH_SPENT)
         log_msg(LOG_WARN, "refresh token reused: chain revoked", "client_id", c->client_id, NULL);
     if (result != STORE_REFRESH_ROTATED)
-        return false;
+        return RC_EINVAL;
     c->generation++;
-    return true;
+    return 0;
 }
 
 /* RFC 6749 §6. The client_secret is optional (SPEC §2) but checked when given. */
@@ -162,22 +179,30 @@ static void refresh_grant(struct app *app, const char *account, const struct tok
     struct refresh_claims c = {0};
     struct cached_access *a = NULL;
     int64_t lifetime;
+    int rc;
     if (!tr->refresh_token) {
         oauth_error_respond(res, OAUTH_INVALID_REQUEST, "refresh_token is missing", false);
         goto out;
     }
     if (tr->client_secret) {
-        if (oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a)) {
-            oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
+        rc = oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a);
+        if (rc) {
+            auth_failure_respond(rc, tr, res);
             goto out;
         }
         access_cache_put(app->accesses, a);
         a = NULL;
     }
-    if (refresh_decode(app->server_key, tr->refresh_token, &c) ||
-        (tr->client_id && strcmp(tr->client_id, c.client_id)) ||
-        access_cache_get(app->accesses, c.client_id, false, &a) || a->revoked_at ||
-        strcmp(a->account_id, account)) {
+    rc = refresh_decode(app->server_key, tr->refresh_token, &c) ? RC_EINVAL : 0;
+    if (!rc && tr->client_id && strcmp(tr->client_id, c.client_id))
+        rc = RC_EINVAL;
+    if (!rc)
+        rc = access_cache_get(app->accesses, c.client_id, false, &a);
+    if (rc && rc != RC_EINVAL && rc != RC_ENOTFOUND) {
+        oauth_store_error_respond(res, rc, NULL);
+        goto out;
+    }
+    if (rc || a->revoked_at || strcmp(a->account_id, account)) {
         oauth_error_respond(res, OAUTH_INVALID_GRANT, "the refresh token is invalid", false);
         goto out;
     }
@@ -191,9 +216,14 @@ static void refresh_grant(struct app *app, const char *account, const struct tok
                             "expires_in is above the server's maximum token lifetime", false);
         goto out;
     }
-    if (!advance_chain(app, &c)) {
+    rc = advance_chain(app, &c);
+    if (rc == RC_EINVAL) {
         oauth_error_respond(res, OAUTH_INVALID_GRANT,
                             "the refresh token is spent, revoked or unknown", false);
+        goto out;
+    }
+    if (rc) {
+        oauth_store_error_respond(res, rc, NULL);
         goto out;
     }
     c.lifetime = lifetime;

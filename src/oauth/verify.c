@@ -74,7 +74,7 @@ void oauth_verify_handler(void *appv, const struct http_request *req, struct htt
     if (r == TOKEN_CHECK_VALID)
         write_answer(&c.claims, c.access, &c.scope, now, res);
     else
-        oauth_error_respond(res, OAUTH_INVALID_TOKEN, token_check_text(r), false);
+        token_check_respond(&c, r, res);
     token_check_cleanup(app, &c);
 }
 
@@ -87,6 +87,25 @@ static void healthz_handler(void *app, const struct http_request *req, struct ht
         res->status = 500;
 }
 
+/* Readiness, for load balancers: this instance can serve only when its store answers (the
+ * backend bounds the ping to a couple of seconds). Liveness is /healthz. */
+static void readyz_handler(void *appv, const struct http_request *req, struct http_response *res)
+{
+    struct app *app = appv;
+    (void)req;
+    int rc = app->store->ops->ping(app->store);
+    if (rc) {
+        http_response_error(res, 503, "temporarily_unavailable",
+                            rc == RC_EUNAVAIL ? "the database cannot be reached"
+                                              : "the database does not answer as it should");
+        http_response_header(res, "Retry-After", "1");
+        return;
+    }
+    res->status = 200;
+    if (buf_append_str(&res->body, "{\"status\":\"ready\"}"))
+        res->status = 500;
+}
+
 void oauth_routes_register(struct http_router *rt)
 {
     http_router_add(rt, "POST", "/{account}/token", oauth_token_handler);
@@ -96,4 +115,5 @@ void oauth_routes_register(struct http_router *rt)
     http_router_add(rt, "GET", "/.well-known/oauth-authorization-server/{account}",
                     oauth_metadata_handler);
     http_router_add(rt, "GET", "/healthz", healthz_handler);
+    http_router_add(rt, "GET", "/readyz", readyz_handler);
 }

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* The storage interface: one constant table of functions per backend (curl vtls style).
- * Callers see only this header; store_sqlite.c and (later) store_pg.c implement it.
+ * Callers see only this header; store_sqlite*.c and store_pg*.c implement it.
  *
  * Threads: a struct store may be used from many threads at once; a backend keeps one
- * connection per thread (opened on first use) and its prepared statements with it.
+ * connection per thread (opened on first use, reopened after the database restarts) and its
+ * prepared statements with it.
  * Strings in the structs below are NUL-terminated; fixed arrays are sized for the spec's
  * limits. Pointers marked "owned" are freed by the matching *_cleanup() function.
  * Every function returns 0 or a negative enum rc_err:
- *   RC_ENOTFOUND  no such row,  RC_ECONFLICT  unique id/name taken,  RC_ESTORE  db failure.
+ *   RC_ENOTFOUND  no such row,  RC_ECONFLICT  unique id/name taken,  RC_ESTORE  db failure,
+ *   RC_EUNAVAIL   the database cannot be reached now (down, restarting, locked or timed out:
+ *                 the call failed within seconds, and retrying later may succeed).
  * Times are Unix seconds; 0 means "never" / "not set". */
 #ifndef RCAUTH_STORE_H
 #define RCAUTH_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/rc.h"
@@ -104,6 +108,10 @@ struct store_revoked_token {
     int64_t revoked_at;
 };
 
+/* Called by a backend's own thread when another process (or this one) committed a change
+ * that bumps the revision, or when changes may have been missed (after a reconnection). */
+typedef void (*store_change_cb)(void *ctx);
+
 /* List callbacks: called once per row, in order; return non-zero to stop early.
  * The row is borrowed for the duration of the call. */
 typedef int (*store_account_cb)(void *ctx, const struct store_account *row);
@@ -128,6 +136,11 @@ struct store_ops {
      * signing keys and revoked tokens, by any process; caches compare it to know they are
      * stale. */
     int (*revision)(struct store *s, int64_t *out) RC_MUST_CHECK;
+    /* Optional (NULL when the backend has no change notifications: poll revision instead).
+     * Start a thread that calls cb(ctx) soon after any revision bump is committed, by any
+     * process, and after each reconnection of its own connection; close() stops it. At most
+     * one watcher per store. */
+    int (*watch)(struct store *s, store_change_cb cb, void *ctx) RC_MUST_CHECK;
 
     /* RC_ECONFLICT when the id exists. */
     int (*account_create)(struct store *s, const struct store_account *a) RC_MUST_CHECK;
@@ -144,7 +157,11 @@ struct store_ops {
     int (*env_list)(struct store *s, const char *account_id, int64_t offset, int64_t limit,
                     store_env_cb cb, void *ctx, int64_t *total) RC_MUST_CHECK;
 
-    int (*access_create)(struct store *s, const struct store_access *a) RC_MUST_CHECK;
+    /* The admin writes below take an optional audit event (NULL for none; its id and count
+     * are ignored), appended in the same transaction as the change, so that the trail and
+     * the data never disagree. */
+    int (*access_create)(struct store *s, const struct store_access *a,
+                         const struct store_audit_event *audit) RC_MUST_CHECK;
     /* Any access, revoked or not. out must be released with store_access_cleanup(). */
     int (*access_get)(struct store *s, const char *client_id,
                       struct store_access *out) RC_MUST_CHECK;
@@ -152,20 +169,25 @@ struct store_ops {
     int (*access_list)(struct store *s, const char *account_id, bool include_revoked,
                        int64_t offset, int64_t limit, store_access_cb cb, void *ctx,
                        int64_t *total) RC_MUST_CHECK;
-    /* Sets revoked_at if not yet set (revoking twice keeps the first time). */
-    int (*access_revoke)(struct store *s, const char *client_id, int64_t at) RC_MUST_CHECK;
+    /* Sets revoked_at if not yet set (revoking twice keeps the first time, and writes audit
+     * only the first time, even when two processes revoke at once). */
+    int (*access_revoke)(struct store *s, const char *client_id, int64_t at,
+                         const struct store_audit_event *audit) RC_MUST_CHECK;
     /* RC_ENOTFOUND also when the access is revoked. */
-    int (*access_set_secret)(struct store *s, const char *client_id,
-                             const uint8_t secret_hash[32]) RC_MUST_CHECK;
+    int (*access_set_secret)(struct store *s, const char *client_id, const uint8_t secret_hash[32],
+                             const struct store_audit_event *audit) RC_MUST_CHECK;
     /* Raise last_used_at to at (never lowers it). Does not bump the revision. */
     int (*access_touch)(struct store *s, const char *client_id, int64_t at) RC_MUST_CHECK;
 
-    int (*admin_key_create)(struct store *s, const struct store_admin_key *k) RC_MUST_CHECK;
+    int (*admin_key_create)(struct store *s, const struct store_admin_key *k,
+                            const struct store_audit_event *audit) RC_MUST_CHECK;
     /* The admin key with that hash, revoked or not. */
     int (*admin_key_find)(struct store *s, const uint8_t key_hash[32],
                           struct store_admin_key *out) RC_MUST_CHECK;
     int (*admin_key_list)(struct store *s, store_admin_key_cb cb, void *ctx) RC_MUST_CHECK;
-    int (*admin_key_revoke)(struct store *s, const char *id, int64_t at) RC_MUST_CHECK;
+    /* Like access_revoke: the first time only, audit is written. */
+    int (*admin_key_revoke)(struct store *s, const char *id, int64_t at,
+                            const struct store_audit_event *audit) RC_MUST_CHECK;
     /* Does not bump the revision. */
     int (*admin_key_touch)(struct store *s, const char *id, int64_t at) RC_MUST_CHECK;
 
@@ -238,7 +260,15 @@ void store_close(struct store *s);
 void store_access_cleanup(struct store_access *a);
 void store_audit_event_cleanup(struct store_audit_event *e);
 
+/* true when location names a PostgreSQL database ("postgres://…", "postgresql://…"). */
+bool store_location_is_pg(const char *location);
+/* location fit for a message or a log line: a URL loses its user and password. */
+void store_location_describe(const char *location, char *out, size_t size);
+
 /* The SQLite backend (store_sqlite.c). */
 int store_sqlite_open(const char *path, struct store **out) RC_MUST_CHECK;
+/* The PostgreSQL backend (store_pg.c): conninfo is a libpq URI. Connects once to fail early
+ * (RC_EUNAVAIL when the server cannot be reached). */
+int store_pg_open(const char *conninfo, struct store **out) RC_MUST_CHECK;
 
 #endif

@@ -7,7 +7,7 @@
  * keys, signing keys, refresh chains, audit) and store_sqlite_revoked.c (revocations of
  * single tokens). What is valid input is the callers' business. */
 #include "store/store_sqlite_int.h"
-#include "common/embedded.h"
+#include "store/store_migrations.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
@@ -23,7 +23,6 @@
 #define BUSY_TIMEOUT_MS 5000
 /* Retries of a whole transaction once SQLite gave up with SQLITE_BUSY. */
 #define BUSY_RETRIES 8
-#define MIGRATION_PREFIX "sqlite/"
 
 static const char *const sql_text[SQ_COUNT] = {
     [SQ_BEGIN_READ] = "BEGIN",
@@ -67,8 +66,9 @@ static const char *const sql_text[SQ_COUNT] = {
                        "created_at, last_used_at, revoked_at FROM accesses "
                        "WHERE account_id = :account AND (:revoked OR revoked_at = 0) "
                        "ORDER BY created_at, client_id LIMIT :limit OFFSET :offset",
-    [SQ_ACCESS_REVOKE] = "UPDATE accesses SET revoked_at = CASE WHEN revoked_at = 0 THEN ?2 "
-                         "ELSE revoked_at END WHERE client_id = ?1",
+    [SQ_ACCESS_EXISTS] = "SELECT 1 FROM accesses WHERE client_id = ?1",
+    [SQ_ACCESS_REVOKE] = "UPDATE accesses SET revoked_at = ?2 WHERE client_id = ?1 "
+                         "AND revoked_at = 0",
     [SQ_ACCESS_SET_SECRET] =
         "UPDATE accesses SET secret_hash = ?2 WHERE client_id = ?1 AND revoked_at = 0",
     [SQ_ACCESS_TOUCH] =
@@ -80,8 +80,9 @@ static const char *const sql_text[SQ_COUNT] = {
                           "FROM admin_keys WHERE key_hash = ?1",
     [SQ_ADMIN_KEY_LIST] = "SELECT id, name, key_hash, created_at, last_used_at, revoked_at "
                           "FROM admin_keys ORDER BY created_at, id LIMIT :limit OFFSET :offset",
-    [SQ_ADMIN_KEY_REVOKE] = "UPDATE admin_keys SET revoked_at = CASE WHEN revoked_at = 0 "
-                            "THEN ?2 ELSE revoked_at END WHERE id = ?1",
+    [SQ_ADMIN_KEY_EXISTS] = "SELECT 1 FROM admin_keys WHERE id = ?1",
+    [SQ_ADMIN_KEY_REVOKE] =
+        "UPDATE admin_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
     [SQ_ADMIN_KEY_TOUCH] =
         "UPDATE admin_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2",
 
@@ -93,8 +94,9 @@ static const char *const sql_text[SQ_COUNT] = {
                             "ORDER BY created_at, rowid LIMIT :limit OFFSET :offset",
     [SQ_SIGNING_KEY_NOTE] = "UPDATE signing_keys SET max_exp = max(max_exp, ?2), "
                             "signed_non_expiring = signed_non_expiring | ?3 WHERE kid = ?1",
-    [SQ_SIGNING_KEY_RETIRE] = "UPDATE signing_keys SET retired_at = CASE WHEN retired_at = 0 "
-                              "THEN ?2 ELSE retired_at END WHERE kid = ?1",
+    [SQ_SIGNING_KEY_EXISTS] = "SELECT 1 FROM signing_keys WHERE kid = ?1",
+    [SQ_SIGNING_KEY_RETIRE] =
+        "UPDATE signing_keys SET retired_at = ?2 WHERE kid = ?1 AND retired_at = 0",
 
     [SQ_REFRESH_GET] = "SELECT generation, revoked FROM refresh_chains WHERE chain_id = ?1",
     [SQ_REFRESH_INSERT] = "INSERT INTO refresh_chains (chain_id, client_id, generation, "
@@ -143,6 +145,14 @@ static void backoff(int attempt)
 static bool is_busy(int sqlite_rc)
 {
     return (sqlite_rc & 0xff) == SQLITE_BUSY;
+}
+
+/* The database is there but cannot serve now: locked past every retry, or its file cannot be
+ * opened. Worth retrying later (RC_EUNAVAIL), unlike a failed statement. */
+static bool is_unavailable(int sqlite_rc)
+{
+    int primary = sqlite_rc & 0xff;
+    return primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_CANTOPEN;
 }
 
 /* ---- connections --------------------------------------------------------------------- */
@@ -290,7 +300,7 @@ int store_sqlite_err(struct sqlite_conn *c, int sqlite_rc, sqlite3_stmt *st)
     snprintf(code, sizeof(code), "%d", sqlite_rc);
     log_msg(is_busy(sqlite_rc) ? LOG_WARN : LOG_ERROR, "sqlite: statement failed", "error",
             sqlite3_errmsg(c->db), "code", code, "sql", st ? sqlite3_sql(st) : "", NULL);
-    return RC_ESTORE;
+    return is_unavailable(sqlite_rc) ? RC_EUNAVAIL : RC_ESTORE;
 }
 
 void store_sqlite_done(sqlite3_stmt *st)
@@ -335,7 +345,7 @@ int store_sqlite_exec_retry(struct sqlite_conn *c, sqlite3_stmt *st)
     for (int attempt = 0;; attempt++) {
         int src = sqlite3_step(st);
         int rc = src == SQLITE_DONE || src == SQLITE_ROW ? 0 : store_sqlite_err(c, src, st);
-        if (rc != RC_ESTORE || !is_busy(src) || attempt == BUSY_RETRIES) {
+        if (rc != RC_EUNAVAIL || !is_busy(src) || attempt == BUSY_RETRIES) {
             store_sqlite_done(st);
             return rc;
         }
@@ -384,8 +394,10 @@ int store_sqlite_write_tx(struct store *s, store_sqlite_tx_fn fn, void *arg, boo
      * the timeout is retried whole. */
     for (int attempt = 0;; attempt++) {
         rc = write_tx_once(c, fn, arg, bump);
-        if (rc != RC_ESTORE || !is_busy(c->last_rc) || attempt == BUSY_RETRIES)
-            return rc;
+        /* a busy prepare or migration says RC_ESTORE, with last_rc busy */
+        bool busy = (rc == RC_EUNAVAIL || rc == RC_ESTORE) && is_busy(c->last_rc);
+        if (!busy || attempt == BUSY_RETRIES)
+            return busy ? RC_EUNAVAIL : rc;
         backoff(attempt);
     }
 }
@@ -503,32 +515,6 @@ int store_sqlite_list_run(struct store *s, const struct store_sqlite_list *q, in
 
 /* ---- migrations ---------------------------------------------------------------------- */
 
-struct migration {
-    const struct embedded_file *file;
-    int64_t version;
-    bool applied; /* set when this run applied it */
-};
-
-/* "sqlite/001_init.sql" → 1; 0 when the name does not start with digits and '_'. */
-static int64_t migration_version(const char *name)
-{
-    const char *base = name + strlen(MIGRATION_PREFIX);
-    if (*base < '0' || *base > '9')
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(base, &end, 10);
-    if (errno != 0 || *end != '_')
-        return 0;
-    return v;
-}
-
-static int migration_cmp(const void *a, const void *b)
-{
-    const struct migration *x = a, *y = b;
-    return strcmp(x->file->name, y->file->name);
-}
-
 static int migration_is_applied(struct sqlite_conn *c, int64_t version, bool *yes)
 {
     sqlite3_stmt *st = store_sqlite_stmt(c, SQ_MIGRATION_APPLIED);
@@ -544,9 +530,9 @@ static int migration_is_applied(struct sqlite_conn *c, int64_t version, bool *ye
 
 /* In a write transaction: two processes migrating at once take turns, and the second finds
  * the version recorded. */
-static int migration_apply(struct sqlite_conn *c, void *arg)
+static int migration_tx(struct sqlite_conn *c, void *arg)
 {
-    struct migration *m = arg;
+    struct store_migration *m = arg;
     bool done = false;
     int rc = store_sqlite_run(c, SQ_MIGRATION_TABLE);
     if (rc == 0)
@@ -572,32 +558,14 @@ static int migration_apply(struct sqlite_conn *c, void *arg)
     return rc;
 }
 
+static int migration_apply(struct store *s, struct store_migration *m)
+{
+    return store_sqlite_write_tx(s, migration_tx, m, false);
+}
+
 static int sqlite_migrate(struct store *s)
 {
-    struct migration *list = xcalloc(store_migration_count + 1, sizeof(*list));
-    size_t n = 0;
-    int rc = 0;
-    for (size_t i = 0; i < store_migration_count; i++) {
-        const struct embedded_file *f = &store_migration_files[i];
-        if (strncmp(f->name, MIGRATION_PREFIX, strlen(MIGRATION_PREFIX)) != 0)
-            continue;
-        list[n] = (struct migration){.file = f, .version = migration_version(f->name)};
-        if (list[n].version <= 0) {
-            log_msg(LOG_ERROR, "sqlite: bad migration name", "name", f->name, NULL);
-            rc = RC_EINVAL;
-            goto out;
-        }
-        n++;
-    }
-    qsort(list, n, sizeof(*list), migration_cmp);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = store_sqlite_write_tx(s, migration_apply, &list[i], false);
-        if (rc == 0 && list[i].applied)
-            log_msg(LOG_INFO, "migration applied", "name", list[i].file->name, NULL);
-    }
-out:
-    free(list);
-    return rc;
+    return store_migrations_run(s, "sqlite/", migration_apply);
 }
 
 /* ---- small operations ---------------------------------------------------------------- */

@@ -39,17 +39,20 @@ enum store_sqlite_stmt {
     SQ_ACCESS_GET,
     SQ_ACCESS_COUNT,
     SQ_ACCESS_LIST,
+    SQ_ACCESS_EXISTS,
     SQ_ACCESS_REVOKE,
     SQ_ACCESS_SET_SECRET,
     SQ_ACCESS_TOUCH,
     SQ_ADMIN_KEY_INSERT,
     SQ_ADMIN_KEY_FIND,
     SQ_ADMIN_KEY_LIST,
+    SQ_ADMIN_KEY_EXISTS,
     SQ_ADMIN_KEY_REVOKE,
     SQ_ADMIN_KEY_TOUCH,
     SQ_SIGNING_KEY_INSERT,
     SQ_SIGNING_KEY_LIST,
     SQ_SIGNING_KEY_NOTE,
+    SQ_SIGNING_KEY_EXISTS,
     SQ_SIGNING_KEY_RETIRE,
     SQ_REFRESH_GET,
     SQ_REFRESH_INSERT,
@@ -162,6 +165,22 @@ struct store_sqlite_list {
 int store_sqlite_list_run(struct store *s, const struct store_sqlite_list *q,
                           int64_t *total) RC_MUST_CHECK;
 
+/* A revocation or retirement, run in a write transaction by store_sqlite_stamp(): stmt stamps
+ * row ?1 with time ?2 when it is not stamped yet; exists then tells an unknown id
+ * (RC_ENOTFOUND) from a row stamped before (0). audit (may be NULL) is appended only when
+ * this call stamped the row, so that concurrent revocations are audited once. */
+struct store_sqlite_stamp {
+    enum store_sqlite_stmt stmt;
+    enum store_sqlite_stmt exists;
+    const char *id;
+    int64_t at;
+    const struct store_audit_event *audit;
+};
+int store_sqlite_stamp(struct sqlite_conn *c, void *arg) RC_MUST_CHECK;
+/* Append e (count 1) on c, in the caller's transaction; NULL appends nothing. */
+int store_sqlite_audit_insert(struct sqlite_conn *c,
+                              const struct store_audit_event *e) RC_MUST_CHECK;
+
 /* The operations, by file: store_sqlite_tenants.c (accounts, environments, accesses) and
  * store_sqlite_keys.c (admin keys, signing keys, refresh chains, audit). */
 int store_sqlite_account_create(struct store *s, const struct store_account *a) RC_MUST_CHECK;
@@ -174,22 +193,27 @@ int store_sqlite_env_get(struct store *s, const char *account_id, const char *en
                          struct store_env *out) RC_MUST_CHECK;
 int store_sqlite_env_list(struct store *s, const char *account_id, int64_t offset, int64_t limit,
                           store_env_cb cb, void *ctx, int64_t *total) RC_MUST_CHECK;
-int store_sqlite_access_create(struct store *s, const struct store_access *a) RC_MUST_CHECK;
+int store_sqlite_access_create(struct store *s, const struct store_access *a,
+                               const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_sqlite_access_get(struct store *s, const char *client_id,
                             struct store_access *out) RC_MUST_CHECK;
 int store_sqlite_access_list(struct store *s, const char *account_id, bool include_revoked,
                              int64_t offset, int64_t limit, store_access_cb cb, void *ctx,
                              int64_t *total) RC_MUST_CHECK;
-int store_sqlite_access_revoke(struct store *s, const char *client_id, int64_t at) RC_MUST_CHECK;
+int store_sqlite_access_revoke(struct store *s, const char *client_id, int64_t at,
+                               const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_sqlite_access_set_secret(struct store *s, const char *client_id,
-                                   const uint8_t secret_hash[32]) RC_MUST_CHECK;
+                                   const uint8_t secret_hash[32],
+                                   const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_sqlite_access_touch(struct store *s, const char *client_id, int64_t at) RC_MUST_CHECK;
 
-int store_sqlite_admin_key_create(struct store *s, const struct store_admin_key *k) RC_MUST_CHECK;
+int store_sqlite_admin_key_create(struct store *s, const struct store_admin_key *k,
+                                  const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_sqlite_admin_key_find(struct store *s, const uint8_t key_hash[32],
                                 struct store_admin_key *out) RC_MUST_CHECK;
 int store_sqlite_admin_key_list(struct store *s, store_admin_key_cb cb, void *ctx) RC_MUST_CHECK;
-int store_sqlite_admin_key_revoke(struct store *s, const char *id, int64_t at) RC_MUST_CHECK;
+int store_sqlite_admin_key_revoke(struct store *s, const char *id, int64_t at,
+                                  const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_sqlite_admin_key_touch(struct store *s, const char *id, int64_t at) RC_MUST_CHECK;
 int store_sqlite_signing_key_add(struct store *s, const struct store_signing_key *k) RC_MUST_CHECK;
 int store_sqlite_signing_key_list(struct store *s, store_signing_key_cb cb,

@@ -21,9 +21,15 @@ static void admin_key_decode(sqlite3_stmt *st, struct store_admin_key *k)
     k->revoked_at = sqlite3_column_int64(st, 5);
 }
 
+struct admin_key_insert {
+    const struct store_admin_key *k;
+    const struct store_audit_event *audit;
+};
+
 static int admin_key_insert(struct sqlite_conn *c, void *arg)
 {
-    const struct store_admin_key *k = arg;
+    const struct admin_key_insert *r = arg;
+    const struct store_admin_key *k = r->k;
     sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ADMIN_KEY_INSERT);
     if (!st)
         return RC_ESTORE;
@@ -31,12 +37,15 @@ static int admin_key_insert(struct sqlite_conn *c, void *arg)
         sq_blob(st, 3, k->key_hash, sizeof(k->key_hash)) || sq_int(st, 4, k->created_at) ||
         sq_int(st, 5, k->last_used_at) || sq_int(st, 6, k->revoked_at))
         return store_sqlite_bind_err(c, st);
-    return store_sqlite_exec(c, st);
+    int rc = store_sqlite_exec(c, st);
+    return rc ? rc : store_sqlite_audit_insert(c, r->audit);
 }
 
-int store_sqlite_admin_key_create(struct store *s, const struct store_admin_key *k)
+int store_sqlite_admin_key_create(struct store *s, const struct store_admin_key *k,
+                                  const struct store_audit_event *audit)
 {
-    return store_sqlite_write_tx(s, admin_key_insert, (void *)k, true);
+    struct admin_key_insert r = {.k = k, .audit = audit};
+    return store_sqlite_write_tx(s, admin_key_insert, &r, true);
 }
 
 int store_sqlite_admin_key_find(struct store *s, const uint8_t key_hash[32],
@@ -80,32 +89,37 @@ int store_sqlite_admin_key_list(struct store *s, store_admin_key_cb cb, void *ct
     return store_sqlite_list_run(s, &q, NULL);
 }
 
-/* An admin key's revocation or a signing key's retirement: statement stmt stamps the row
- * ?1 with the time ?2 (once); RC_ENOTFOUND when there is no such row. */
-struct stamp {
-    enum store_sqlite_stmt stmt;
-    const char *id;
-    int64_t at;
-};
-
-static int stamp_update(struct sqlite_conn *c, void *arg)
+int store_sqlite_stamp(struct sqlite_conn *c, void *arg)
 {
-    const struct stamp *r = arg;
+    const struct store_sqlite_stamp *r = arg;
     sqlite3_stmt *st = store_sqlite_stmt(c, r->stmt);
     if (!st)
         return RC_ESTORE;
     if (sq_text(st, 1, r->id) || sq_int(st, 2, r->at))
         return store_sqlite_bind_err(c, st);
     int rc = store_sqlite_exec(c, st);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = RC_ENOTFOUND;
+    if (rc == 0 && sqlite3_changes(c->db) == 1)
+        return store_sqlite_audit_insert(c, r->audit);
+    if (rc)
+        return rc;
+    if (!(st = store_sqlite_stmt(c, r->exists)))
+        return RC_ESTORE;
+    if (sq_text(st, 1, r->id))
+        return store_sqlite_bind_err(c, st);
+    rc = store_sqlite_step_row(c, st); /* RC_ENOTFOUND: no such row; 0: stamped before */
+    store_sqlite_done(st);
     return rc;
 }
 
-int store_sqlite_admin_key_revoke(struct store *s, const char *id, int64_t at)
+int store_sqlite_admin_key_revoke(struct store *s, const char *id, int64_t at,
+                                  const struct store_audit_event *audit)
 {
-    struct stamp r = {.stmt = SQ_ADMIN_KEY_REVOKE, .id = id, .at = at};
-    return store_sqlite_write_tx(s, stamp_update, &r, true);
+    struct store_sqlite_stamp r = {.stmt = SQ_ADMIN_KEY_REVOKE,
+                                   .exists = SQ_ADMIN_KEY_EXISTS,
+                                   .id = id,
+                                   .at = at,
+                                   .audit = audit};
+    return store_sqlite_write_tx(s, store_sqlite_stamp, &r, true);
 }
 
 int store_sqlite_admin_key_touch(struct store *s, const char *id, int64_t at)
@@ -194,8 +208,9 @@ int store_sqlite_signing_key_note(struct store *s, const char *kid, int64_t max_
 
 int store_sqlite_signing_key_retire(struct store *s, const char *kid, int64_t at)
 {
-    struct stamp r = {.stmt = SQ_SIGNING_KEY_RETIRE, .id = kid, .at = at};
-    return store_sqlite_write_tx(s, stamp_update, &r, true);
+    struct store_sqlite_stamp r = {
+        .stmt = SQ_SIGNING_KEY_RETIRE, .exists = SQ_SIGNING_KEY_EXISTS, .id = kid, .at = at};
+    return store_sqlite_write_tx(s, store_sqlite_stamp, &r, true);
 }
 
 /* ---- refresh chains ------------------------------------------------------------------ */
@@ -290,18 +305,39 @@ static int audit_bind(struct sqlite_conn *c, sqlite3_stmt *st, const struct stor
     return 0;
 }
 
-int store_sqlite_audit_add(struct store *s, const struct store_audit_event *e)
+/* SQ_AUDIT_INSERT bound for e. */
+static int audit_insert_bind(struct sqlite_conn *c, const struct store_audit_event *e,
+                             sqlite3_stmt **out)
 {
-    struct sqlite_conn *c;
-    sqlite3_stmt *st;
-    int rc = store_sqlite_use(s, SQ_AUDIT_INSERT, &c, &st);
-    if (rc == 0)
-        rc = audit_bind(c, st, e, e->at);
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_AUDIT_INSERT);
+    if (!st)
+        return RC_ESTORE;
+    int rc = audit_bind(c, st, e, e->at);
     if (rc)
         return rc;
     if (sq_text(st, 6, e->detail)) /* NULL binds NULL */
         return store_sqlite_bind_err(c, st);
-    return store_sqlite_exec_retry(c, st);
+    *out = st;
+    return 0;
+}
+
+int store_sqlite_audit_insert(struct sqlite_conn *c, const struct store_audit_event *e)
+{
+    sqlite3_stmt *st;
+    if (!e)
+        return 0;
+    int rc = audit_insert_bind(c, e, &st);
+    return rc ? rc : store_sqlite_exec(c, st);
+}
+
+int store_sqlite_audit_add(struct store *s, const struct store_audit_event *e)
+{
+    struct sqlite_conn *c;
+    sqlite3_stmt *st;
+    int rc = store_sqlite_conn(s, &c);
+    if (rc == 0)
+        rc = audit_insert_bind(c, e, &st);
+    return rc ? rc : store_sqlite_exec_retry(c, st);
 }
 
 /* One upsert on the partial unique index of aggregated rows: atomic without a transaction. */

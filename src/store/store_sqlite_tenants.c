@@ -181,9 +181,15 @@ static void access_decode(sqlite3_stmt *st, struct store_access *a)
     a->revoked_at = sqlite3_column_int64(st, 8);
 }
 
+struct access_insert {
+    const struct store_access *a;
+    const struct store_audit_event *audit;
+};
+
 static int access_insert(struct sqlite_conn *c, void *arg)
 {
-    const struct store_access *a = arg;
+    const struct access_insert *r = arg;
+    const struct store_access *a = r->a;
     sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ACCESS_INSERT);
     if (!st)
         return RC_ESTORE;
@@ -193,12 +199,15 @@ static int access_insert(struct sqlite_conn *c, void *arg)
         sq_blob(st, 6, a->secret_hash, sizeof(a->secret_hash)) || sq_int(st, 7, a->created_at) ||
         sq_int(st, 8, a->last_used_at) || sq_int(st, 9, a->revoked_at))
         return store_sqlite_bind_err(c, st);
-    return store_sqlite_exec(c, st);
+    int rc = store_sqlite_exec(c, st);
+    return rc ? rc : store_sqlite_audit_insert(c, r->audit);
 }
 
-int store_sqlite_access_create(struct store *s, const struct store_access *a)
+int store_sqlite_access_create(struct store *s, const struct store_access *a,
+                               const struct store_audit_event *audit)
 {
-    return store_sqlite_write_tx(s, access_insert, (void *)a, true);
+    struct access_insert r = {.a = a, .audit = audit};
+    return store_sqlite_write_tx(s, access_insert, &r, true);
 }
 
 int store_sqlite_access_get(struct store *s, const char *client_id, struct store_access *out)
@@ -249,43 +258,44 @@ int store_sqlite_access_list(struct store *s, const char *account_id, bool inclu
     return store_sqlite_list_run(s, &q, total);
 }
 
-/* One UPDATE keyed by client_id; RC_ENOTFOUND when it matched no row. */
-struct access_update {
-    enum store_sqlite_stmt stmt;
+int store_sqlite_access_revoke(struct store *s, const char *client_id, int64_t at,
+                               const struct store_audit_event *audit)
+{
+    struct store_sqlite_stamp r = {.stmt = SQ_ACCESS_REVOKE,
+                                   .exists = SQ_ACCESS_EXISTS,
+                                   .id = client_id,
+                                   .at = at,
+                                   .audit = audit};
+    return store_sqlite_write_tx(s, store_sqlite_stamp, &r, true);
+}
+
+struct secret_update {
     const char *client_id;
-    int64_t at;                 /* ?2 of SQ_ACCESS_REVOKE */
-    const uint8_t *secret_hash; /* ?2 of SQ_ACCESS_SET_SECRET */
+    const uint8_t *secret_hash;
+    const struct store_audit_event *audit;
 };
 
-static int access_update(struct sqlite_conn *c, void *arg)
+/* RC_ENOTFOUND when no live access has that client id. */
+static int secret_update(struct sqlite_conn *c, void *arg)
 {
-    const struct access_update *u = arg;
-    sqlite3_stmt *st = store_sqlite_stmt(c, u->stmt);
+    const struct secret_update *u = arg;
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ACCESS_SET_SECRET);
     if (!st)
         return RC_ESTORE;
-    int b = sq_text(st, 1, u->client_id);
-    if (b == SQLITE_OK)
-        b = u->secret_hash ? sq_blob(st, 2, u->secret_hash, 32) : sq_int(st, 2, u->at);
-    if (b != SQLITE_OK)
+    if (sq_text(st, 1, u->client_id) || sq_blob(st, 2, u->secret_hash, 32))
         return store_sqlite_bind_err(c, st);
     int rc = store_sqlite_exec(c, st);
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = RC_ENOTFOUND;
-    return rc;
-}
-
-int store_sqlite_access_revoke(struct store *s, const char *client_id, int64_t at)
-{
-    struct access_update u = {.stmt = SQ_ACCESS_REVOKE, .client_id = client_id, .at = at};
-    return store_sqlite_write_tx(s, access_update, &u, true);
+    return rc ? rc : store_sqlite_audit_insert(c, u->audit);
 }
 
 int store_sqlite_access_set_secret(struct store *s, const char *client_id,
-                                   const uint8_t secret_hash[32])
+                                   const uint8_t secret_hash[32],
+                                   const struct store_audit_event *audit)
 {
-    struct access_update u = {
-        .stmt = SQ_ACCESS_SET_SECRET, .client_id = client_id, .secret_hash = secret_hash};
-    return store_sqlite_write_tx(s, access_update, &u, true);
+    struct secret_update u = {.client_id = client_id, .secret_hash = secret_hash, .audit = audit};
+    return store_sqlite_write_tx(s, secret_update, &u, true);
 }
 
 /* On the token path: one autocommit statement, no revision bump, no error for an unknown

@@ -7,14 +7,18 @@ the end, SPEC §7).
 Written from /work/shared/SPEC.md, docs/cli.md and docs/admin-api.md, not from the code."""
 
 import base64
+import glob
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 
 import requests
@@ -25,6 +29,11 @@ if not os.path.isabs(RCAUTH_BIN):
     RCAUTH_BIN = os.path.join(REPO_ROOT, RCAUTH_BIN)
 
 HTTP_TIMEOUT = 10
+
+# The store every server of the session uses: "sqlite" (a data dir each) or "postgres" (a
+# fresh database each, on the server RCAUTH_TEST_PG names; scripts/test-all.sh starts one).
+BACKEND = os.environ.get("RCAUTH_E2E_BACKEND", "sqlite")
+PG_ADMIN_URL = os.environ.get("RCAUTH_TEST_PG", "")
 
 # SPEC §5, in catalog order.
 CATALOG = """
@@ -124,12 +133,109 @@ def clean_env(extra=None):
     return env
 
 
+# --------------------------------------------------------------------------------------
+# The store of a data dir: on PostgreSQL, each data dir (which keeps the server key) gets
+# its own database, created on first use; servers and CLI runs on the same data dir share it.
+
+_DB_OF_DATA_DIR = {}
+
+
+def psql_path():
+    found = shutil.which("psql") or sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:]
+    if not found:
+        raise RuntimeError("psql not found: is PostgreSQL installed?")
+    return found if isinstance(found, str) else found[0]
+
+
+def pg_url(dbname, server_url=None):
+    """The URL of database dbname on the server of server_url (default: the test server)."""
+    u = urllib.parse.urlsplit(server_url or PG_ADMIN_URL)
+    return urllib.parse.urlunsplit(u._replace(path="/" + dbname))
+
+
+def psql(sql, url=None, timeout=30):
+    """Run sql on the test server (the admin database by default); return stdout lines."""
+    cp = subprocess.run([psql_path(), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql,
+                         url or PG_ADMIN_URL], capture_output=True, text=True, timeout=timeout)
+    if cp.returncode != 0:
+        raise RuntimeError("psql failed (%d): %s" % (cp.returncode, cp.stderr.strip()))
+    return [line for line in cp.stdout.splitlines() if line]
+
+
+def new_database():
+    """A fresh, empty database on the test server; returns its URL."""
+    if not PG_ADMIN_URL:
+        raise RuntimeError("RCAUTH_E2E_BACKEND=postgres needs RCAUTH_TEST_PG, the URL of a "
+                           "PostgreSQL server's admin database (scripts/test-all.sh starts one)")
+    name = "rcauth_e2e_" + uuid.uuid4().hex[:12]
+    psql("CREATE DATABASE %s" % name)
+    return pg_url(name)
+
+
+def store_args(data_dir):
+    """The store options of a server or CLI run on data_dir: --data, and --db on PostgreSQL."""
+    if BACKEND != "postgres":
+        return ["--data", data_dir]
+    key = os.path.abspath(data_dir)
+    with _lock:
+        db = _DB_OF_DATA_DIR.get(key)
+    if db is None:
+        db = new_database()
+        with _lock:
+            db = _DB_OF_DATA_DIR.setdefault(key, db)
+    return ["--data", data_dir, "--db", db]
+
+
+def use_database(data_dir, url):
+    """Make servers and CLI runs on data_dir use the database at url (PostgreSQL)."""
+    with _lock:
+        _DB_OF_DATA_DIR[os.path.abspath(data_dir)] = url
+
+
+class PgServer:
+    """A PostgreSQL server of our own (scripts/pg-test.sh), that a test may stop and start."""
+
+    SCRIPT = os.path.join(REPO_ROOT, "scripts", "pg-test.sh")
+
+    def __init__(self):
+        # not under the suite's temp dir: the unprivileged server user must reach it
+        self.dir = tempfile.mkdtemp(prefix="rcauth-pg-")
+        self.url = None
+
+    def _run(self, *args):
+        cp = subprocess.run([self.SCRIPT] + list(args) + [self.dir], capture_output=True,
+                            text=True, timeout=120)
+        if cp.returncode != 0:
+            raise RuntimeError("pg-test.sh %s failed: %s" % (" ".join(args), cp.stderr))
+        return cp.stdout.strip()
+
+    def start(self):
+        self.url = self._run("start")
+        return self.url
+
+    def stop(self):
+        self._run("stop")
+
+    def destroy(self):
+        self._run("destroy")
+
+    def database_url(self, name):
+        return pg_url(name, self.url)
+
+
+def store_env(data_dir):
+    """The same as store_args(), as RCAUTH_DATA and RCAUTH_DB variables."""
+    args = store_args(data_dir)
+    return dict(zip(["RCAUTH_DATA", "RCAUTH_DB"], args[1::2]))
+
+
 def run_cli(args, data_dir=None, env=None, timeout=30, input=None):
-    """Run build/rcauth with args (list); --data DIR is appended when data_dir is given
-    and the caller did not pass it. Returns CompletedProcess (text)."""
+    """Run build/rcauth with args (list); the store options of data_dir (store_args) are
+    appended when data_dir is given and the caller did not pass --data. Returns
+    CompletedProcess (text)."""
     argv = [RCAUTH_BIN] + list(args)
     if data_dir is not None and "--data" not in args:
-        argv += ["--data", data_dir]
+        argv += store_args(data_dir)
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                           env=clean_env(env), input=input)
 
@@ -137,7 +243,7 @@ def run_cli(args, data_dir=None, env=None, timeout=30, input=None):
 class Server:
     """One rcauth daemon on a fresh data dir, restartable on the same dir and port."""
 
-    def __init__(self, workdir, name="srv", extra_args=None):
+    def __init__(self, workdir, name="srv", extra_args=None, env=None):
         self.workdir = workdir
         self.name = name
         self.data_dir = os.path.join(workdir, "data")
@@ -146,6 +252,7 @@ class Server:
         LOG_FILES.append(self.log_path)
         self.port = free_port()
         self.extra_args = list(extra_args or [])
+        self.env = dict(env or {})
         self.proc = None
         self._log = None
         self.admin_key = None
@@ -159,7 +266,8 @@ class Server:
         return "127.0.0.1:%d" % self.port
 
     def create_admin_key(self, name="test"):
-        cp = run_cli(["admin-key", "create", "--name", name], data_dir=self.data_dir)
+        cp = run_cli(["admin-key", "create", "--name", name], data_dir=self.data_dir,
+                     env=self.env)
         if cp.returncode != 0:
             raise RuntimeError("admin-key create failed (%d): %s%s"
                                % (cp.returncode, cp.stdout, cp.stderr))
@@ -183,10 +291,10 @@ class Server:
         last_err = None
         for attempt in range(3):
             self._log = open(self.log_path, "ab")
-            argv = [RCAUTH_BIN, "serve", "--data", self.data_dir,
-                    "--listen", self.host] + self.extra_args
+            argv = ([RCAUTH_BIN, "serve"] + store_args(self.data_dir)
+                    + ["--listen", self.host] + self.extra_args)
             self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=clean_env())
+                                         stdin=subprocess.DEVNULL, env=clean_env(self.env))
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     last_err = "server exited with %s" % self.proc.returncode

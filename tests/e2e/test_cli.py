@@ -91,6 +91,8 @@ def test_unknown_subcommand_exits_2(args):
     ["access", "create", "--account", "abc", "--name", "x"],
     ["access", "show"],
     ["access", "revoke"],
+    ["serve", "--recheck-interval", "0"],
+    ["serve", "--recheck-interval", "soon"],
     ["env", "create", "--name", "x"],
     ["token", "verify"],
     ["token", "request", "--account", "a", "--client-id", "b", "--client-secret", "c"],
@@ -191,7 +193,7 @@ def test_access_list_and_show_never_print_secret(flow, cli):
 
 
 def test_data_dir_from_environment(server, flow):
-    cp = run_cli(["account", "list"], env={"RCAUTH_DATA": server.data_dir})
+    cp = run_cli(["account", "list"], env=helpers.store_env(server.data_dir))
     assert any(a["id"] == flow["acct"]["id"] for a in json_lines(cp))
 
 

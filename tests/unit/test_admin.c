@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the admin module's pure parts: names (UTF-8, length, control characters),
  * ids and reserved words, action and environment lists, pagination and boolean query
- * values, and the JSON rendering of rows. No store, no sockets. */
+ * values, the JSON rendering of rows, and how service errors become answers. No store, no
+ * sockets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "admin/admin.h"
+#include "admin/admin_int.h"
 
 static char err[ADMIN_ERR_SIZE];
 
@@ -231,13 +233,59 @@ static void test_render_access(void **state)
     buf_cleanup(&b);
 }
 
+static const char *header_of(const struct http_response *res, const char *name)
+{
+    for (int i = 0; i < res->nheaders; i++)
+        if (!strcmp(res->headers[i].name, name))
+            return res->headers[i].value;
+    return NULL;
+}
+
+/* A database that cannot be reached is "retry shortly" (503), not a fault (500), on both
+ * backends: whatever the store says RC_EUNAVAIL for. */
+static void test_reply_store_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        int rc, status;
+        const char *error;
+    } cases[] = {
+        {RC_EINVAL, 400, "invalid_request"},
+        {RC_ENOTFOUND, 404, "not_found"},
+        {RC_ECONFLICT, 409, "conflict"},
+        {RC_ESTORE, 500, "server_error"},
+        {RC_EUNAVAIL, 503, "temporarily_unavailable"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct http_response res;
+        char want[64];
+        http_response_init(&res);
+        admin_reply_rc(&res, cases[i].rc, "what failed");
+        assert_int_equal(res.status, cases[i].status);
+        snprintf(want, sizeof(want), "\"error\":\"%s\"", cases[i].error);
+        assert_non_null(strstr(buf_str(&res.body), want));
+        if (cases[i].rc == RC_EUNAVAIL) {
+            assert_string_equal(header_of(&res, "Retry-After"), "1");
+            assert_non_null(strstr(buf_str(&res.body), "database"));
+        } else {
+            assert_null(header_of(&res, "Retry-After"));
+        }
+        http_response_cleanup(&res);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_length), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_ids),         cmocka_unit_test(test_actions),
-        cmocka_unit_test(test_envs),        cmocka_unit_test(test_page),
-        cmocka_unit_test(test_bool),        cmocka_unit_test(test_render_access),
+        cmocka_unit_test(test_reply_store_errors),
+        cmocka_unit_test(test_utf8_length),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_actions),
+        cmocka_unit_test(test_envs),
+        cmocka_unit_test(test_page),
+        cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_render_access),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,7 +153,7 @@ static void make_access(struct store *s, const char *client_id)
     snprintf(x.name, sizeof(x.name), "access");
     x.environments = "";
     x.actions = "flag.read";
-    assert_int_equal(s->ops->access_create(s, &x), 0);
+    assert_int_equal(s->ops->access_create(s, &x, NULL), 0);
 }
 
 static void add_row(struct store *s, const char *jti, const char *client_id, int64_t exp)
@@ -238,7 +238,7 @@ static void test_prune(void **state)
     int64_t removed = -1;
     assert_int_equal(s->ops->revoked_token_prune(s, NOW, &removed), 0);
     assert_int_equal(removed, 2); /* a token is dead the second its exp passes */
-    assert_int_equal(s->ops->access_revoke(s, "c2", NOW), 0);
+    assert_int_equal(s->ops->access_revoke(s, "c2", NOW, NULL), 0);
     assert_int_equal(s->ops->revoked_token_prune(s, NOW, &removed), 0);
     assert_int_equal(removed, 1); /* the revoked access's own check refuses its tokens */
     struct rows r;
