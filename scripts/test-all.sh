@@ -73,7 +73,7 @@ grep '^fuzz:' "$fuzz_log"
 
 # --- end-to-end suite --------------------------------------------------------------------
 run_e2e() { # name pytest-args...: one pass of the suite, its cases added to the totals
-    local name=$1 e2e_log="$log_dir/e2e-$1.log" summary p f e
+    local name=$1 e2e_log="$log_dir/e2e-$1.log" summary p f e k
     shift
     echo "test-all: end-to-end suite on $name"
     scripts/test-e2e.sh "$@" 2>&1 | tee "$e2e_log"
@@ -82,8 +82,10 @@ run_e2e() { # name pytest-args...: one pass of the suite, its cases added to the
     p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+')
     f=$(grep -oE '[0-9]+ failed' <<<"$summary" | grep -oE '[0-9]+')
     e=$(grep -oE '[0-9]+ errors?' <<<"$summary" | grep -oE '[0-9]+')
+    k=$(grep -oE '[0-9]+ (skipped|xfailed|xpassed)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
     passed=$((passed + ${p:-0}))
-    failed=$((failed + ${f:-0} + ${e:-0}))
+    # a skipped or expected-to-fail case proves nothing: it counts as a failure
+    failed=$((failed + ${f:-0} + ${e:-0} + ${k:-0}))
     [ -n "$p" ] || fail_suite "e2e-$name" "no test passed (see $e2e_log)"
 }
 RCAUTH_E2E_BACKEND=sqlite run_e2e sqlite "$@"

@@ -33,17 +33,29 @@ def hostile_socket(server, timeout=10):
     return s
 
 
-def read_all(s):
-    chunks = []
+def read_all(s, responses=None):
+    """Read until the server closes, or until `responses` whole answers are in."""
+    raw = b""
     try:
-        while True:
+        while responses is None or complete_responses(raw) < responses:
             c = s.recv(65536)
             if not c:
                 break
-            chunks.append(c)
+            raw += c
     except socket.timeout:
         pass
-    return b"".join(chunks)
+    return raw
+
+
+def complete_responses(raw):
+    n = 0
+    while True:
+        head, sep, rest = raw.partition(b"\r\n\r\n")
+        m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+        if not sep or not m or len(rest) < int(m.group(1)):
+            return n
+        n += 1
+        raw = rest[int(m.group(1)):]
 
 
 def exchange(server, data, timeout=10):
@@ -55,7 +67,7 @@ def exchange(server, data, timeout=10):
             s.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server answered and closed before reading it all
-        raw = read_all(s)
+        raw = read_all(s, 1)
     return parse_response(raw)
 
 

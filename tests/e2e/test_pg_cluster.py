@@ -24,10 +24,6 @@ import requests
 import helpers
 from helpers import assert_json_error, verify
 
-if helpers.BACKEND != "postgres":
-    pytest.skip("the PostgreSQL pass runs these (RCAUTH_E2E_BACKEND=postgres)",
-                allow_module_level=True)
-
 RECHECK = 1.0  # the instances' --recheck-interval (the default)
 
 
