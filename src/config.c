@@ -182,6 +182,16 @@ static int apply_file(struct config *c, const char *path, char *err, size_t errs
     return 0;
 }
 
+/* The issuer and every endpoint URL are built on it (RFC 8414 §2: an https URL with no
+ * query or fragment; http is allowed for loopback and tests). */
+static bool public_url_is_valid(const char *url)
+{
+    const char *host = !strncmp(url, "https://", 8)  ? url + 8
+                       : !strncmp(url, "http://", 7) ? url + 7
+                                                     : NULL;
+    return host && *host && *host != '/' && !strpbrk(url, "?# \t\r\n");
+}
+
 int config_load(struct config *c, int nflags, const char *const *flag_names,
                 const char *const *flag_values, char *err, size_t errsz)
 {
@@ -212,5 +222,10 @@ int config_load(struct config *c, int nflags, const char *const *flag_names,
     size_t n = strlen(c->public_url);
     while (n > 0 && c->public_url[n - 1] == '/')
         c->public_url[--n] = '\0';
+    if (!public_url_is_valid(c->public_url)) {
+        snprintf(err, errsz,
+                 "public-url: must be http:// or https:// and a host, with no query or fragment");
+        return RC_EINVAL;
+    }
     return 0;
 }

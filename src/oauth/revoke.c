@@ -88,7 +88,9 @@ void oauth_revoke_handler(void *appv, const struct http_request *req, struct htt
     }
     int rc = oauth_client_authenticate(app, account, tr.client_id, tr.client_secret, &caller);
     if (rc == RC_EINVAL) {
-        oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed", tr.basic);
+        /* Always the Basic challenge: every 401 names a scheme (RFC 9110 §15.5.2), and an
+         * access's credentials are what this endpoint takes, whatever was sent. */
+        oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed", true);
         goto out;
     }
     if (rc) {

@@ -72,7 +72,8 @@ class UpstreamAPI:
                        "account": self.headers.get("X-Rcauth-Account"),
                        "x_rcauth_headers": len([k for k in self.headers.keys()
                                                 if k.lower().startswith("x-rcauth-")]),
-                       "body_len": len(body)}
+                       "body_len": len(body),
+                       "header_names": sorted(k.lower() for k in self.headers.keys())}
                 api.seen.append(got)
                 out = json.dumps(got).encode()
                 self.send_response(200)

@@ -231,6 +231,42 @@ def test_the_gate_itself_is_not_reachable(base, admin, nginx, api, world):
         assert_refused(call(nginx, "GET", path, t), api, 403, None)
 
 
+def test_method_override_headers_never_reach_the_api(base, admin, nginx, api, world):
+    """A read-only token must not become a DELETE through a framework's override header."""
+    w = world
+    a, t = grant(base, admin, w, ["campaign.read"])
+    override = {"X-HTTP-Method-Override": "DELETE", "X-HTTP-Method": "DELETE",
+                "X-Method-Override": "DELETE"}
+    r = call(nginx, "GET", campaigns(w, rest="/c1"), t, headers=override)
+    seen = assert_passed(r, api, "GET", campaigns(w, rest="/c1"), a["client_id"], w["acct"])
+    leaked = [h for h in seen["header_names"] if "method" in h]
+    assert not leaked, seen["header_names"]
+
+
+@pytest.mark.parametrize("method,target,headers,status", [
+    ("GET", "/_rcauth", {}, 404),
+    ("TRACE", "/v1/accounts/a/projects", {}, 405),
+    ("get", "/v1/accounts/a/projects", {}, 400),
+    ("GET", "/v1/accounts/a/projects", {"X-Big": "a" * 70000}, 400),
+    ("POST", "/v1/accounts/a/projects", {"Content-Length": "99999999"}, 413),
+])
+def test_nginx_own_errors_are_json(nginx, api, method, target, headers, status):
+    """What nginx refuses by itself (before or without asking rcauth) is JSON too."""
+    conn = http.client.HTTPConnection("127.0.0.1", nginx.port, timeout=helpers.HTTP_TIMEOUT)
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    assert resp.status == status, (resp.status, body[:200])
+    assert resp.getheader("Content-Type", "").startswith("application/json"), resp.getheaders()
+    assert json.loads(body)["error"], body
+
+
 def test_rcauth_down_fails_closed(base, admin, server, nginx, api, world):
     """Runs last in this module: stops and restarts the module's rcauth."""
     w = world
