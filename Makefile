@@ -11,10 +11,11 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-# Reconfigure when the set of source files changes (meson.build lists them with find).
+# Reconfigure when the set of source files changes (meson.build lists them with find:
+# C sources, SQL migrations, and every file of the panel in web/).
 $(BUILD)/.files: deps FORCE
 	@mkdir -p $(BUILD)
-	@find src tests/unit bench -name '*.c' -o -name '*.sql' | LC_ALL=C sort > $(BUILD)/.files.new
+	@{ find src tests/unit bench -name '*.c' -o -name '*.sql'; find web -type f; } | LC_ALL=C sort > $(BUILD)/.files.new
 	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD) >/dev/null; \
 	elif ! cmp -s $(BUILD)/.files.new $(BUILD)/.files; then meson setup --reconfigure $(BUILD) >/dev/null; fi
 	@mv $(BUILD)/.files.new $(BUILD)/.files
