@@ -30,6 +30,8 @@ const struct cli_option cli_serve_options[] = {
     {.name = "threads", .kind = CLI_ARG, .config_name = "threads"},
     {.name = "log-level", .kind = CLI_ARG, .config_name = "log-level"},
     {.name = "signing-alg", .kind = CLI_ARG, .config_name = "signing-alg"},
+    {.name = "panel-session-idle", .kind = CLI_ARG, .config_name = "panel-session-idle"},
+    {.name = "panel-session-lifetime", .kind = CLI_ARG, .config_name = "panel-session-lifetime"},
     {.name = NULL},
 };
 
