@@ -4,7 +4,7 @@
 BUILD ?= build
 PY := /usr/bin/python3
 
-.PHONY: all deps build run test unit e2e bench clean format format-check
+.PHONY: all deps build run test unit e2e browser bench clean format format-check
 
 all: build
 
@@ -31,6 +31,9 @@ unit: build
 
 e2e: build
 	@scripts/test-e2e.sh
+
+browser: build
+	@scripts/test-browser.sh
 
 test: build
 	@scripts/test-all.sh

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # `make test`: every suite, after `make build` (which ran install-deps.sh). Runs the static
-# checks, each cmocka unit binary, then the end-to-end suite against build/rcauth, and ends
-# with one line "N passed, N failed" summing test cases over all suites. Exit 0 only when
-# nothing failed and every suite ran at least one test.
+# checks, each cmocka unit binary, the end-to-end suite against build/rcauth and the panel's
+# browser suite (scripts/test-browser.sh), and ends with one line "N passed, N failed"
+# summing test cases over all suites. Exit 0 only when nothing failed and every suite ran
+# at least one test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +64,23 @@ e=$(grep -oE '[0-9]+ errors?' <<<"$summary" | grep -oE '[0-9]+')
 passed=$((passed + ${p:-0}))
 failed=$((failed + ${f:-0} + ${e:-0}))
 [ -n "$p" ] || fail_suite e2e "no test passed (see $e2e_log)"
+
+# --- the panel in headless Chromium (node's test runner, TAP) -----------------------------
+browser_log="$log_dir/browser.log"
+scripts/test-browser.sh >"$browser_log" 2>&1
+rc=$?
+tap() { sed -n "s/^# $1 \([0-9]*\)\$/\1/p" "$browser_log" | tail -1; }
+p=$(tap pass)
+f=$(tap fail)
+c=$(tap cancelled)
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0} + ${c:-0}))
+grep -E '^(not ok|# (tests|pass|fail|cancelled) )|^test-browser:' "$browser_log"
+if [ "$rc" -ne 0 ] && [ $((${f:-0} + ${c:-0})) -eq 0 ]; then
+    fail_suite browser "exited $rc (see $browser_log)"
+elif [ "${p:-0}" -eq 0 ]; then
+    fail_suite browser "no test passed (see $browser_log)"
+fi
 
 echo
 echo "$passed passed, $failed failed"
