@@ -12,16 +12,18 @@ static const char usage[] =
     "                    [--max-token-lifetime SECONDS] [--no-refresh-tokens]\n"
     "                    [--threads N] [--log-level debug|info|warn|error]\n"
     "                    [--signing-alg EdDSA|ES256]\n"
+    "                    [--panel-session-idle SECONDS] [--panel-session-lifetime SECONDS]\n"
     "                    [--data DIR] [--db LOC] [--config FILE]\n"
     "\n"
     "Run the authorization server until SIGINT or SIGTERM (requests in flight are\n"
     "finished first). Defaults: --listen 127.0.0.1:8080, --data ./rcauth-data,\n"
     "--public-url http://<listen>, tokens without a maximum lifetime, refresh tokens on,\n"
     "one worker thread per core, tokens signed with EdDSA (a key of the --signing-alg is\n"
-    "created when the store has none). Logs are JSON lines on stderr.\n"
+    "created when the store has none), web panel sessions of 1800 s idle and 43200 s at\n"
+    "most. Logs are JSON lines on stderr. The web panel is at <public-url>/admin/.\n"
     "Variables: RCAUTH_LISTEN, RCAUTH_PUBLIC_URL, RCAUTH_DATA, RCAUTH_DB, RCAUTH_CONFIG,\n"
-    "RCAUTH_SIGNING_ALG, RCAUTH_SERVER_KEY (64 hex chars; else DIR/server.key, created\n"
-    "0600).\n";
+    "RCAUTH_SIGNING_ALG, RCAUTH_PANEL_SESSION_IDLE, RCAUTH_PANEL_SESSION_LIFETIME,\n"
+    "RCAUTH_SERVER_KEY (64 hex chars; else DIR/server.key, created 0600).\n";
 
 int cli_serve(int argc, char **argv)
 {

@@ -346,3 +346,14 @@ def test_the_cookie_is_secure_when_the_public_url_is_https():
     finally:
         srv.stop()
         srv.kill()
+
+
+@pytest.mark.parametrize("flag,value", [("--panel-session-idle", "0"),
+                                        ("--panel-session-lifetime", "-1"),
+                                        ("--panel-session-idle", "1h"),
+                                        ("--panel-session-lifetime", str(31 * 86400))])
+def test_bad_session_durations_are_usage_errors(tmp_path, flag, value):
+    cp = helpers.run_cli(["serve", flag, value, "--listen", "127.0.0.1:0"],
+                         data_dir=str(tmp_path))
+    assert cp.returncode == 2, (cp.returncode, cp.stderr)
+    assert flag.lstrip("-") in cp.stderr
