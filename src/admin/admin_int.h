@@ -40,13 +40,11 @@ int admin_key_find(struct app *app, const char *key, uint8_t hash[32],
  * most once a minute). RC_ENOTFOUND for an unknown or revoked key; RC_ESTORE. */
 int admin_key_lookup(struct app *app, const uint8_t hash[32],
                      struct store_admin_key *out) RC_MUST_CHECK;
+/* 401 invalid_token with why and "WWW-Authenticate: Bearer realm=…". Returns false. */
+bool admin_deny(struct http_response *res, const char *why);
 /* A wrong admin key was presented (Bearer or panel sign-in): log it (route and address,
  * never the key) and write the 401. Returns false. */
 bool admin_refuse_key(const struct http_request *req, struct http_response *res);
-/* Add "Set-Cookie: rcauth_session=value" (Path=/admin, HttpOnly, SameSite=Strict, Secure when
- * the request came over TLS or the public URL is https) with Max-Age max_age (0 clears it). */
-void admin_session_cookie(struct app *app, const struct http_request *req,
-                          struct http_response *res, const char *value, int64_t max_age);
 
 /* Parse the body as a JSON object (caller decrefs *out). Empty is allowed when
  * empty_ok (then *out is an empty object). false after writing a 400 into res. */

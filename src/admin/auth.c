@@ -1,31 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Authentication of the admin API (SPEC §6): "Authorization: Bearer <admin key>", or the
- * panel's session cookie (admin/session.h), which on a state-changing method must also
- * carry the session's CSRF token and come from our own origin (docs/panel.md). Admin keys
- * are looked up by their keyed hash, so the comparison never touches the key itself. */
+/* Authentication of the admin API (SPEC §6): "Authorization: Bearer <admin key>", or else
+ * the panel's session cookie (checked by panel_session.c, docs/panel.md). Admin keys are
+ * looked up by their keyed hash, so the comparison never touches the key itself. */
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "admin/admin_int.h"
 #include "common/log.h"
 #include "common/timeutil.h"
-#include "oauth/revoked_tokens.h"
 
 #define KEY_MAX_LEN 256
 #define TOUCH_INTERVAL 60 /* seconds between last_used_at writes for one key */
-#define RENEW_INTERVAL 60 /* seconds between renewals of a session cookie (or idle / 2) */
 
-static bool deny(struct http_response *res, const char *why)
+bool admin_deny(struct http_response *res, const char *why)
 {
     http_response_error(res, 401, "invalid_token", why);
     http_response_header(res, "WWW-Authenticate", "Bearer realm=\"rcauth\"");
-    return false;
-}
-
-static bool forbid(struct http_response *res, const char *why)
-{
-    http_response_error(res, 403, "forbidden", why);
     return false;
 }
 
@@ -72,83 +62,7 @@ bool admin_refuse_key(const struct http_request *req, struct http_response *res)
     /* The route and the address, never what was presented. */
     log_msg(LOG_WARN, "admin authentication failed", "route", req->route ? req->route : "none",
             "remote_addr", req->remote_addr ? req->remote_addr : "", NULL);
-    return deny(res, "missing or invalid admin key");
-}
-
-static bool is_safe_method(const char *method)
-{
-    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-}
-
-void admin_session_cookie(struct app *app, const struct http_request *req,
-                          struct http_response *res, const char *value, int64_t max_age)
-{
-    bool secure = req->is_tls || strncmp(app->cfg.public_url, "https://", 8) == 0;
-    char cookie[ADMIN_SESSION_VALUE_SIZE + 128];
-
-    snprintf(cookie, sizeof(cookie),
-             "%s=%s; Path=/admin; Max-Age=%lld; HttpOnly; SameSite=Strict%s", ADMIN_SESSION_COOKIE,
-             value, (long long)max_age, secure ? "; Secure" : "");
-    http_response_header(res, "Set-Cookie", cookie);
-}
-
-/* The admin key behind a live session: the cookie opens, its times hold, it was not signed
- * out, and its key still exists unrevoked. */
-static int session_key(struct app *app, const struct http_request *req, struct admin_session *s,
-                       struct store_admin_key *key)
-{
-    char name[ADMIN_SESSION_NAME_SIZE];
-    int rc = admin_session_from_cookies(app->server_key, http_header(req, "Cookie"), s);
-
-    if (rc)
-        return rc;
-    if (!admin_session_is_live(s, time_now(), app->cfg.panel_session_idle,
-                               app->cfg.panel_session_lifetime))
-        return RC_ENOTFOUND;
-    admin_session_name(s, name);
-    if (revoked_tokens_has(app->revoked, name))
-        return RC_ENOTFOUND;
-    return admin_key_lookup(app, s->key_hash, key);
-}
-
-/* At most once a RENEW_INTERVAL, or half the idle time when that is shorter. */
-void admin_session_renew(struct app *app, const struct http_request *req, struct http_response *res,
-                         struct admin_session *s)
-{
-    int64_t now = time_now(), idle = app->cfg.panel_session_idle;
-    int64_t every = idle / 2 < RENEW_INTERVAL ? idle / 2 : RENEW_INTERVAL;
-    char value[ADMIN_SESSION_VALUE_SIZE];
-
-    if (now - s->seen_at < every)
-        return;
-    s->seen_at = now;
-    admin_session_seal(app->server_key, s, value);
-    admin_session_cookie(app, req, res, value,
-                         s->issued_at + app->cfg.panel_session_lifetime - now);
-}
-
-bool admin_session_authenticate(struct app *app, const struct http_request *req,
-                                struct http_response *res, struct admin_session *s,
-                                struct store_admin_key *key)
-{
-    int rc = session_key(app, req, s, key);
-
-    if (rc == RC_ENOTFOUND)
-        return deny(res, "no panel session, or it expired or was signed out");
-    if (rc) {
-        http_response_error(res, 500, "server_error", "store failure");
-        return false;
-    }
-    /* A cookie is an ambient credential: a state-changing call must prove it comes from
-     * the panel itself (OWASP CSRF cheat sheet: synchronizer token + Origin check). */
-    if (!is_safe_method(req->method)) {
-        if (!admin_origin_is_ours(http_header(req, "Origin"), app->cfg.public_url,
-                                  http_header(req, "Host"), req->is_tls))
-            return forbid(res, "cross-origin request refused");
-        if (!admin_session_csrf_ok(app->server_key, s, http_header(req, "X-CSRF-Token")))
-            return forbid(res, "missing or wrong CSRF token");
-    }
-    return true;
+    return admin_deny(res, "missing or invalid admin key");
 }
 
 bool admin_authenticate(struct app *app, const struct http_request *req, struct http_response *res,
@@ -170,7 +84,7 @@ bool admin_authenticate(struct app *app, const struct http_request *req, struct 
     rc = admin_key_check(app, http_bearer(req), actor);
     if (rc == RC_ENOTFOUND)
         return http_bearer(req) ? admin_refuse_key(req, res)
-                                : deny(res, "missing or invalid admin key");
+                                : admin_deny(res, "missing or invalid admin key");
     if (rc) {
         http_response_error(res, 500, "server_error", "store failure");
         return false;

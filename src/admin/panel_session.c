@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The panel's session endpoints (docs/panel.md): sign in with an admin key (POST), read the
- * session and its CSRF token back (GET, e.g. after a reload: the token lives only in the
- * page's memory), sign out (DELETE). The cookie itself is admin/session.h's; checking it
- * on every admin API call is auth.c's. */
+/* The panel's sessions over HTTP (docs/panel.md): checking the cookie (and, on
+ * state-changing calls, the CSRF token and the Origin) for the admin API and the session
+ * endpoints, renewing it, and the endpoints themselves: sign in with an admin key (POST),
+ * read the session and its CSRF token back (GET, e.g. after a reload: the token lives only
+ * in the page's memory), sign out (DELETE). Sealing the cookie is admin/session.c's. */
 #include <sodium.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "admin/admin_int.h"
 #include "common/log.h"
@@ -12,6 +14,96 @@
 #include "oauth/revoked_tokens.h"
 
 #define SESSION_PATH "/admin/session"
+#define RENEW_INTERVAL 60 /* seconds between renewals of a session cookie (or idle / 2) */
+
+static bool forbid(struct http_response *res, const char *why)
+{
+    http_response_error(res, 403, "forbidden", why);
+    return false;
+}
+
+static bool from_our_origin(const struct app *app, const struct http_request *req)
+{
+    return admin_origin_is_ours(http_header(req, "Origin"), app->cfg.public_url,
+                                http_header(req, "Host"), req->is_tls);
+}
+
+static bool is_safe_method(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+/* "Set-Cookie: rcauth_session=value" with Max-Age max_age (0 clears it); Secure when the
+ * request came over TLS or the public URL is https (a Secure cookie would never come back
+ * over plain http). */
+static void set_cookie(struct app *app, const struct http_request *req, struct http_response *res,
+                       const char *value, int64_t max_age)
+{
+    bool secure = req->is_tls || strncmp(app->cfg.public_url, "https://", 8) == 0;
+    char cookie[ADMIN_SESSION_VALUE_SIZE + 128];
+
+    snprintf(cookie, sizeof(cookie),
+             "%s=%s; Path=/admin; Max-Age=%lld; HttpOnly; SameSite=Strict%s", ADMIN_SESSION_COOKIE,
+             value, (long long)max_age, secure ? "; Secure" : "");
+    http_response_header(res, "Set-Cookie", cookie);
+}
+
+/* The admin key behind a live session: the cookie opens, its times hold, it was not signed
+ * out, and its key still exists unrevoked. */
+static int session_key(struct app *app, const struct http_request *req, struct admin_session *s,
+                       struct store_admin_key *key)
+{
+    char name[ADMIN_SESSION_NAME_SIZE];
+    int rc = admin_session_from_cookies(app->server_key, http_header(req, "Cookie"), s);
+
+    if (rc)
+        return rc;
+    if (!admin_session_is_live(s, time_now(), app->cfg.panel_session_idle,
+                               app->cfg.panel_session_lifetime))
+        return RC_ENOTFOUND;
+    admin_session_name(s, name);
+    if (revoked_tokens_has(app->revoked, name))
+        return RC_ENOTFOUND;
+    return admin_key_lookup(app, s->key_hash, key);
+}
+
+/* At most once a RENEW_INTERVAL, or half the idle time when that is shorter. */
+void admin_session_renew(struct app *app, const struct http_request *req, struct http_response *res,
+                         struct admin_session *s)
+{
+    int64_t now = time_now(), idle = app->cfg.panel_session_idle;
+    int64_t every = idle / 2 < RENEW_INTERVAL ? idle / 2 : RENEW_INTERVAL;
+    char value[ADMIN_SESSION_VALUE_SIZE];
+
+    if (now - s->seen_at < every)
+        return;
+    s->seen_at = now;
+    admin_session_seal(app->server_key, s, value);
+    set_cookie(app, req, res, value, s->issued_at + app->cfg.panel_session_lifetime - now);
+}
+
+bool admin_session_authenticate(struct app *app, const struct http_request *req,
+                                struct http_response *res, struct admin_session *s,
+                                struct store_admin_key *key)
+{
+    int rc = session_key(app, req, s, key);
+
+    if (rc == RC_ENOTFOUND)
+        return admin_deny(res, "no panel session, or it expired or was signed out");
+    if (rc) {
+        http_response_error(res, 500, "server_error", "store failure");
+        return false;
+    }
+    /* A cookie is an ambient credential: a state-changing call must prove it comes from
+     * the panel itself (OWASP CSRF cheat sheet: synchronizer token + Origin check). */
+    if (!is_safe_method(req->method)) {
+        if (!from_our_origin(app, req))
+            return forbid(res, "cross-origin request refused");
+        if (!admin_session_csrf_ok(app->server_key, s, http_header(req, "X-CSRF-Token")))
+            return forbid(res, "missing or wrong CSRF token");
+    }
+    return true;
+}
 
 /* {"admin_key_id","admin_key_name","csrf_token","expires_at","idle_timeout"} */
 static void reply_session(struct app *app, struct http_response *res, int status,
@@ -49,9 +141,8 @@ static void session_create(void *appv, const struct http_request *req, struct ht
     admin_panel_headers(res);
     /* No CSRF token exists yet; the Origin check stops a foreign page from signing the
      * browser in with a key of its choosing (login CSRF). */
-    if (!admin_origin_is_ours(http_header(req, "Origin"), app->cfg.public_url,
-                              http_header(req, "Host"), req->is_tls)) {
-        http_response_error(res, 403, "forbidden", "cross-origin request refused");
+    if (!from_our_origin(app, req)) {
+        forbid(res, "cross-origin request refused");
         return;
     }
     if (!admin_body_object(req, res, false, &body) ||
@@ -68,7 +159,7 @@ static void session_create(void *appv, const struct http_request *req, struct ht
     }
     admin_session_new(hash, time_now(), &s);
     admin_session_seal(app->server_key, &s, value);
-    admin_session_cookie(app, req, res, value, app->cfg.panel_session_lifetime);
+    set_cookie(app, req, res, value, app->cfg.panel_session_lifetime);
     reply_session(app, res, 201, &s, &key);
     log_msg(LOG_INFO, "panel sign-in", "admin_key_id", key.id, NULL);
 out:
@@ -103,7 +194,7 @@ static void session_delete(void *appv, const struct http_request *req, struct ht
     admin_panel_headers(res);
     if (!admin_session_authenticate(app, req, res, &s, &key)) {
         if (res->status == 401)
-            admin_session_cookie(app, req, res, "", 0);
+            set_cookie(app, req, res, "", 0);
         return;
     }
     admin_session_name(&s, row.jti);
@@ -118,7 +209,7 @@ static void session_delete(void *appv, const struct http_request *req, struct ht
         http_response_error(res, 500, "server_error", "could not end the session");
         return;
     }
-    admin_session_cookie(app, req, res, "", 0);
+    set_cookie(app, req, res, "", 0);
     buf_reset(&res->body);
     res->status = 204;
     log_msg(LOG_INFO, "panel sign-out", "admin_key_id", key.id, NULL);
