@@ -4,17 +4,18 @@
 BUILD ?= build
 PY := /usr/bin/python3
 
-.PHONY: all deps build run test unit e2e bench fuzz clean format format-check
+.PHONY: all deps build run test unit e2e browser bench fuzz clean format format-check
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-# Reconfigure when the set of source files changes (meson.build lists them with find).
+# Reconfigure when the set of source files changes (meson.build lists them with find:
+# C sources, SQL migrations, and every file of the panel in web/).
 $(BUILD)/.files: deps FORCE
 	@mkdir -p $(BUILD)
-	@find src tests/unit bench -name '*.c' -o -name '*.sql' | LC_ALL=C sort > $(BUILD)/.files.new
+	@{ find src tests/unit bench -name '*.c' -o -name '*.sql'; find web -type f; } | LC_ALL=C sort > $(BUILD)/.files.new
 	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD) >/dev/null; \
 	elif ! cmp -s $(BUILD)/.files.new $(BUILD)/.files; then meson setup --reconfigure $(BUILD) >/dev/null; fi
 	@mv $(BUILD)/.files.new $(BUILD)/.files
@@ -30,6 +31,9 @@ unit: build
 
 e2e: build
 	@scripts/test-e2e.sh
+
+browser: build
+	@scripts/test-browser.sh
 
 test: build
 	@scripts/test-all.sh

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Embed files into a C source as a table: struct embedded_file PREFIX_files[] = {{name, data, len}, …}
-and size_t PREFIX_count. Used for SQL migrations and the panel's assets."""
-import os
+"""Embed files into a C source as a table: struct embedded_file PREFIX_files[] =
+{{name, data, len, sha256}, …} and size_t PREFIX_count. Used for SQL migrations and the
+panel's assets (whose ETag is the SHA-256 of their content, computed here once)."""
+import hashlib
 import sys
 
 
@@ -16,10 +17,12 @@ def main():
         data = open(path, 'rb').read()
         body = ','.join(str(b) for b in data)
         lines.append(f'static const unsigned char data_{i}[] = {{{body}{"," if data else ""}0}};')
-        entries.append(f'    {{"{"/".join(path.split("/")[-2:])}", (const char *)data_{i}, {len(data)}}},')
+        name = "/".join(path.split("/")[-2:])
+        digest = hashlib.sha256(data).hexdigest()
+        entries.append(f'    {{"{name}", (const char *)data_{i}, {len(data)}, "{digest}"}},')
     lines.append(f'const struct embedded_file {prefix}_files[] = {{')
     lines.extend(entries)
-    lines.append('    {NULL, NULL, 0},')
+    lines.append('    {NULL, NULL, 0, NULL},')
     lines.append('};')
     lines.append(f'const size_t {prefix}_count = {len(inputs)};')
     with open(out, 'w') as f:

@@ -9,13 +9,14 @@ packages=(
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libinih-dev libssl-dev
     libpq-dev postgresql libcmocka-dev libcurl4-openssl-dev
     python3 python3-pytest python3-requests python3-jwt python3-cryptography
-    python3-requests-oauthlib sqlite3 wrk curl nginx
+    python3-requests-oauthlib sqlite3 wrk curl nginx chromium
 )
 
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# chromium: the panel's browser suite (tests/browser) drives it headless.
 # tests/interop runs npm packages: any Node that is there will do; the nodejs package only
 # when there is no node at all, and Debian's npm only when that nodejs came without one
 # (NodeSource's has npm inside and conflicts with Debian's).

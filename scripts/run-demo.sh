@@ -36,7 +36,9 @@ rcauth demo — data in $data, server at $url
   environment $ENV_ID (production)
   admin key   $ADMIN_KEY
 
-Try it, in another terminal:
+The web panel: $url/admin/ — sign in with the admin key above.
+
+Or try it with curl, in another terminal:
 
 1. Create an access (prints its client_id and client_secret, shown only once):
 

@@ -3,9 +3,10 @@
 # `make test`: every suite, after `make build` (which ran install-deps.sh). Runs the static
 # checks, each cmocka unit binary, the end-to-end suite against build/rcauth on SQLite, then
 # starts a throwaway PostgreSQL (scripts/pg-test.sh) and runs the PostgreSQL unit tests and
-# the whole end-to-end suite again on it, and ends with one line "N passed, N failed"
-# summing test cases over all suites. Exit 0 only when nothing failed and every suite ran at
-# least one test. Arguments go to pytest (both passes).
+# the whole end-to-end suite again on it, then the panel's browser suite
+# (scripts/test-browser.sh), and ends with one line "N passed, N failed" summing test cases
+# over all suites. Exit 0 only when nothing failed and every suite ran at least one test.
+# Arguments go to pytest (both passes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,6 +106,24 @@ else
 fi
 scripts/pg-test.sh destroy "$pg_dir" || fail_suite postgres "could not stop the PostgreSQL server"
 trap - EXIT
+
+# --- the panel in headless Chromium (node's test runner, TAP) -----------------------------
+browser_log="$log_dir/browser.log"
+scripts/test-browser.sh >"$browser_log" 2>&1
+rc=$?
+tap() { sed -n "s/^# $1 \([0-9]*\)\$/\1/p" "$browser_log" | tail -1; }
+p=$(tap pass)
+f=$(tap fail)
+c=$(tap cancelled)
+k=$(( $(tap skipped || true) + $(tap todo || true) + 0 ))
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0} + ${c:-0} + k)) # a skipped case proves nothing
+grep -E '^(not ok|# (tests|pass|fail|cancelled) )|^test-browser:' "$browser_log"
+if [ "$rc" -ne 0 ] && [ $((${f:-0} + ${c:-0})) -eq 0 ]; then
+    fail_suite browser "exited $rc (see $browser_log)"
+elif [ "${p:-0}" -eq 0 ]; then
+    fail_suite browser "no test passed (see $browser_log)"
+fi
 
 echo
 echo "$passed passed, $failed failed"

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PANEL_SESSION_MAX (INT64_C(30) * 86400) /* a month: sessions are not for keeps */
+
 void config_init_defaults(struct config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -19,6 +21,8 @@ void config_init_defaults(struct config *c)
     c->refresh_tokens = true;
     c->recheck_interval = 1;
     c->signing_alg = xstrdup("EdDSA");
+    c->panel_session_idle = 30 * 60;
+    c->panel_session_lifetime = 12 * 3600;
 }
 
 void config_cleanup(struct config *c)
@@ -103,6 +107,14 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
         if (parse_int(value, 1, 3600, &n))
             goto bad;
         c->recheck_interval = (int)n;
+    } else if (!strcmp(name, "panel-session-idle")) {
+        if (parse_int(value, 1, PANEL_SESSION_MAX, &n))
+            goto bad;
+        c->panel_session_idle = n;
+    } else if (!strcmp(name, "panel-session-lifetime")) {
+        if (parse_int(value, 1, PANEL_SESSION_MAX, &n))
+            goto bad;
+        c->panel_session_lifetime = n;
     } else if (!strcmp(name, "refresh-tokens")) {
         if (parse_bool(value, &c->refresh_tokens))
             goto bad;
@@ -142,12 +154,20 @@ static int on_ini_item(void *user, const char *section, const char *name, const 
 
 /* Environment variable names: RCAUTH_ + the option name uppercased, '-' as '_'. */
 static const char *const env_options[] = {
-    "data",        "db",
-    "listen",      "public-url",
-    "config",      "log-level",
-    "actions",     "max-token-lifetime",
-    "threads",     "refresh-tokens",
-    "signing-alg", "recheck-interval",
+    "data",
+    "db",
+    "listen",
+    "public-url",
+    "config",
+    "log-level",
+    "actions",
+    "max-token-lifetime",
+    "threads",
+    "refresh-tokens",
+    "signing-alg",
+    "recheck-interval",
+    "panel-session-idle",
+    "panel-session-lifetime",
 };
 
 static int apply_env(struct config *c, char *err, size_t errsz)

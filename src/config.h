@@ -23,13 +23,15 @@ struct config {
     char *log_level;            /* debug|info|warn|error */
     char *extra_actions;        /* space-separated actions added to the catalog */
     char *signing_alg;          /* --signing-alg: "EdDSA" (default) or "ES256" */
+    int64_t panel_session_idle; /* seconds a panel session lives unused; default 1800 */
+    int64_t panel_session_lifetime; /* seconds a panel session lives at most; default 43200 */
 };
 
 void config_init_defaults(struct config *c);
 void config_cleanup(struct config *c);
 /* Set one option by its long name ("data", "db", "listen", "public-url", "config",
- * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "log-level", "actions",
- * "signing-alg").
+ * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "log-level",
+ * "actions", "signing-alg", "panel-session-idle", "panel-session-lifetime").
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,
                size_t errsz) RC_MUST_CHECK;

@@ -160,5 +160,8 @@ void admin_render_words(struct jsonw *w, const char *key, const char *words);
 /* Register every /admin/v1 route (SPEC §6). Handlers expect the router's app pointer to be
  * a struct app * whose keys are open (app_open_keys) for the /keys routes. */
 void admin_routes_register(struct http_router *rt);
+/* Register the web panel (SPEC §8, docs/panel.md): its assets under /admin/ (the page
+ * also at /admin) and its session endpoints at /admin/session. */
+void admin_panel_register(struct http_router *rt);
 
 #endif

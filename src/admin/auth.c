@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Admin-key authentication of the admin API (SPEC §6): "Authorization: Bearer <key>",
- * looked up by its keyed hash, so the comparison never touches the key itself. */
+/* Authentication of the admin API (SPEC §6): "Authorization: Bearer <admin key>", or else
+ * the panel's session cookie (checked by panel_session.c, docs/panel.md). Admin keys are
+ * looked up by their keyed hash, so the comparison never touches the key itself. */
 #include <sodium.h>
 #include <string.h>
 
@@ -12,47 +13,79 @@
 #define KEY_MAX_LEN 256
 #define TOUCH_INTERVAL 60 /* seconds between last_used_at writes for one key */
 
-static bool deny(struct http_response *res)
+bool admin_deny(struct http_response *res, const char *why)
 {
-    http_response_error(res, 401, "invalid_token", "missing or invalid admin key");
+    http_response_error(res, 401, "invalid_token", why);
     http_response_header(res, "WWW-Authenticate", "Bearer realm=\"rcauth\"");
     return false;
 }
 
-int admin_key_check(struct app *app, const char *key, char *actor)
+int admin_key_lookup(struct app *app, const uint8_t hash[32], struct store_admin_key *out)
 {
     struct store *st = app->store;
-    struct store_admin_key k;
-    uint8_t hash[32];
     int64_t now;
-    int rc;
+    int rc = st->ops->admin_key_find(st, hash, out);
 
-    if (!key || !*key || strlen(key) > KEY_MAX_LEN)
-        return RC_ENOTFOUND;
-    app_hash_secret(app, key, hash);
-    rc = st->ops->admin_key_find(st, hash, &k);
-    sodium_memzero(hash, sizeof(hash));
-    if (!rc && k.revoked_at)
+    if (!rc && out->revoked_at)
         rc = RC_ENOTFOUND;
     if (rc)
         return rc;
     /* The stored time says when we last wrote it: at most one write a minute per key,
      * whichever instance serves the request. */
     now = time_now();
-    if (now - k.last_used_at >= TOUCH_INTERVAL && st->ops->admin_key_touch(st, k.id, now))
-        log_msg(LOG_WARN, "admin key touch failed", "admin_key_id", k.id, NULL);
-    if (actor)
-        memcpy(actor, k.id, STORE_ID_SIZE);
+    if (now - out->last_used_at >= TOUCH_INTERVAL && st->ops->admin_key_touch(st, out->id, now))
+        log_msg(LOG_WARN, "admin key touch failed", "admin_key_id", out->id, NULL);
     return 0;
+}
+
+int admin_key_find(struct app *app, const char *key, uint8_t hash[32], struct store_admin_key *out)
+{
+    if (!key || !*key || strlen(key) > KEY_MAX_LEN)
+        return RC_ENOTFOUND;
+    app_hash_secret(app, key, hash);
+    return admin_key_lookup(app, hash, out);
+}
+
+int admin_key_check(struct app *app, const char *key, char *actor)
+{
+    struct store_admin_key k;
+    uint8_t hash[32];
+    int rc = admin_key_find(app, key, hash, &k);
+
+    sodium_memzero(hash, sizeof(hash));
+    if (!rc && actor)
+        memcpy(actor, k.id, STORE_ID_SIZE);
+    return rc;
+}
+
+bool admin_refuse_key(const struct http_request *req, struct http_response *res)
+{
+    /* The route and the address, never what was presented. */
+    log_msg(LOG_WARN, "admin authentication failed", "route", req->route ? req->route : "none",
+            "remote_addr", req->remote_addr ? req->remote_addr : "", NULL);
+    return admin_deny(res, "missing or invalid admin key");
 }
 
 bool admin_authenticate(struct app *app, const struct http_request *req, struct http_response *res,
                         char *actor)
 {
+    struct admin_session s;
+    struct store_admin_key k;
     int rc;
+
+    /* Bearer first: it is not ambient, so it needs no CSRF token, and a request that
+     * carries both is judged by the key it names. */
+    if (!http_header(req, "Authorization") && http_header(req, "Cookie")) {
+        if (!admin_session_authenticate(app, req, res, &s, &k))
+            return false;
+        admin_session_renew(app, req, res, &s);
+        memcpy(actor, k.id, STORE_ID_SIZE);
+        return true;
+    }
     rc = admin_key_check(app, http_bearer(req), actor);
     if (rc == RC_ENOTFOUND)
-        return deny(res);
+        return http_bearer(req) ? admin_refuse_key(req, res)
+                                : admin_deny(res, "missing or invalid admin key");
     if (rc) {
         oauth_store_error_respond(res, rc, "store failure");
         return false;

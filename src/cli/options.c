@@ -31,6 +31,8 @@ const struct cli_option cli_serve_options[] = {
     {.name = "log-level", .kind = CLI_ARG, .config_name = "log-level"},
     {.name = "signing-alg", .kind = CLI_ARG, .config_name = "signing-alg"},
     {.name = "recheck-interval", .kind = CLI_ARG, .config_name = "recheck-interval"},
+    {.name = "panel-session-idle", .kind = CLI_ARG, .config_name = "panel-session-idle"},
+    {.name = "panel-session-lifetime", .kind = CLI_ARG, .config_name = "panel-session-lifetime"},
     {.name = NULL},
 };
 

@@ -12,19 +12,22 @@ static const char usage[] =
     "                    [--max-token-lifetime SECONDS] [--no-refresh-tokens]\n"
     "                    [--threads N] [--log-level debug|info|warn|error]\n"
     "                    [--signing-alg EdDSA|ES256] [--recheck-interval SECONDS]\n"
+    "                    [--panel-session-idle SECONDS] [--panel-session-lifetime SECONDS]\n"
     "                    [--data DIR] [--db LOC] [--config FILE]\n"
     "\n"
     "Run the authorization server until SIGINT or SIGTERM (requests in flight are\n"
     "finished first). Defaults: --listen 127.0.0.1:8080, --data ./rcauth-data,\n"
     "--public-url http://<listen>, tokens without a maximum lifetime, refresh tokens on,\n"
     "one worker thread per core, tokens signed with EdDSA (a key of the --signing-alg is\n"
-    "created when the store has none). Changes made by other instances are picked up at\n"
-    "once from PostgreSQL's notifications, and by polling the store every\n"
-    "--recheck-interval seconds (default 1) in case one was missed. Logs are JSON lines\n"
-    "on stderr.\n"
+    "created when the store has none), web panel sessions of 1800 s idle and 43200 s at\n"
+    "most. Changes made by other instances are picked up at once from PostgreSQL's\n"
+    "notifications, and by polling the store every --recheck-interval seconds (default 1)\n"
+    "in case one was missed. Logs are JSON lines on stderr. The web panel is at\n"
+    "<public-url>/admin/.\n"
     "Variables: RCAUTH_LISTEN, RCAUTH_PUBLIC_URL, RCAUTH_DATA, RCAUTH_DB, RCAUTH_CONFIG,\n"
-    "RCAUTH_SIGNING_ALG, RCAUTH_RECHECK_INTERVAL, RCAUTH_SERVER_KEY (64 hex chars; else\n"
-    "DIR/server.key, created 0600).\n";
+    "RCAUTH_SIGNING_ALG, RCAUTH_RECHECK_INTERVAL, RCAUTH_PANEL_SESSION_IDLE,\n"
+    "RCAUTH_PANEL_SESSION_LIFETIME, RCAUTH_SERVER_KEY (64 hex chars; else DIR/server.key,\n"
+    "created 0600).\n";
 
 int cli_serve(int argc, char **argv)
 {

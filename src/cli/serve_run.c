@@ -131,6 +131,7 @@ int serve_run(struct app *app)
     gate_routes_register(rt);
     token_routes_register(rt);
     admin_routes_register(rt);
+    admin_panel_register(rt);
 
     install_signals();
     struct http_server_config hc = {host, port, app->cfg.threads, MAX_BODY};
