@@ -9,6 +9,7 @@
 #include "oauth/access_cache.h"
 #include "oauth/catalog.h"
 #include "oauth/revoked_tokens.h"
+#include "oauth/throttle.h"
 #include "oauth/usage.h"
 #include "token/token.h"
 
@@ -156,6 +157,9 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
     app->accesses = access_cache_new(app->store);
     app->usage = usage_new();
     app->revoked = revoked_tokens_new();
+    struct throttle_limits limits = {app->cfg.throttle_client, app->cfg.throttle_address,
+                                     app->cfg.throttle_window};
+    app->throttle = throttle_new(&limits);
     *out = app;
     return 0;
 }
@@ -176,6 +180,7 @@ void app_free(struct app *app)
     usage_free(app->usage);
     access_cache_free(app->accesses);
     revoked_tokens_free(app->revoked);
+    throttle_free(app->throttle);
     keyring_free(app->keys);
     store_close(app->store);
     sodium_memzero(app->server_key, sizeof(app->server_key));

@@ -16,6 +16,7 @@ struct keyring;
 struct access_cache;
 struct usage_recorder;
 struct revoked_tokens;
+struct throttle;
 
 struct app {
     struct config cfg;
@@ -26,6 +27,7 @@ struct app {
     struct usage_recorder *usage;  /* batches last_used_at and auth.failed writes */
     /* Single access tokens revoked (RFC 7009), by jti. */
     struct revoked_tokens *revoked;
+    struct throttle *throttle; /* failed authentications per client id and address */
 };
 
 /* Open the store (migrating it), read or create the server key (RCAUTH_SERVER_KEY, or

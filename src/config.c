@@ -4,6 +4,7 @@
 #include "config.h"
 #include "common/xmalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -19,7 +20,10 @@ void config_init_defaults(struct config *c)
     c->listen = xstrdup("127.0.0.1:8080");
     c->log_level = xstrdup("info");
     c->refresh_tokens = true;
-    c->recheck_interval = 1;
+    c->recheck_interval_ms = 250;
+    c->throttle_client = 20; /* SPEC §7 */
+    c->throttle_address = 100;
+    c->throttle_window = 60;
     c->signing_alg = xstrdup("EdDSA");
     c->panel_session_idle = 30 * 60;
     c->panel_session_lifetime = 12 * 3600;
@@ -52,6 +56,31 @@ static int parse_int(const char *value, int64_t min, int64_t max, int64_t *out)
     if (errno || end == value || *end || v < min || v > max)
         return RC_EINVAL;
     *out = v;
+    return 0;
+}
+
+/* Seconds with up to three decimals ("0.25", "2") into milliseconds in [min_ms, max_ms]. */
+static int parse_millis(const char *value, int64_t min_ms, int64_t max_ms, int64_t *out)
+{
+    int64_t whole = 0, frac = 0, scale = 1000;
+    const char *p = value;
+    if (!isdigit((unsigned char)*p))
+        return RC_EINVAL;
+    while (isdigit((unsigned char)*p) && whole <= max_ms)
+        whole = whole * 10 + (*p++ - '0');
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return RC_EINVAL;
+        while (isdigit((unsigned char)*p) && scale > 1) {
+            scale /= 10;
+            frac += (*p++ - '0') * scale;
+        }
+    }
+    int64_t ms = whole * 1000 + frac;
+    if (*p || whole > max_ms || ms < min_ms || ms > max_ms)
+        return RC_EINVAL;
+    *out = ms;
     return 0;
 }
 
@@ -103,10 +132,22 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
         if (parse_int(value, 0, 256, &n))
             goto bad;
         c->threads = (int)n;
-    } else if (!strcmp(name, "recheck-interval")) {
-        if (parse_int(value, 1, 3600, &n))
+    } else if (!strcmp(name, "throttle-client")) {
+        if (parse_int(value, 0, 1000000, &n))
             goto bad;
-        c->recheck_interval = (int)n;
+        c->throttle_client = (int)n;
+    } else if (!strcmp(name, "throttle-address")) {
+        if (parse_int(value, 0, 1000000, &n))
+            goto bad;
+        c->throttle_address = (int)n;
+    } else if (!strcmp(name, "throttle-window")) {
+        if (parse_int(value, 1, 86400, &n))
+            goto bad;
+        c->throttle_window = (int)n;
+    } else if (!strcmp(name, "recheck-interval")) {
+        if (parse_millis(value, 50, 3600 * 1000, &n))
+            goto bad;
+        c->recheck_interval_ms = n;
     } else if (!strcmp(name, "panel-session-idle")) {
         if (parse_int(value, 1, PANEL_SESSION_MAX, &n))
             goto bad;
@@ -166,6 +207,9 @@ static const char *const env_options[] = {
     "refresh-tokens",
     "signing-alg",
     "recheck-interval",
+    "throttle-client",
+    "throttle-address",
+    "throttle-window",
     "panel-session-idle",
     "panel-session-lifetime",
 };

@@ -11,26 +11,30 @@
 #include "common/rc.h"
 
 struct config {
-    char *data_dir;             /* --data, RCAUTH_DATA; default "./rcauth-data" */
-    char *db;                   /* --db, RCAUTH_DB; default <data_dir>/rcauth.db */
-    char *listen;               /* --listen, RCAUTH_LISTEN; default "127.0.0.1:8080" */
-    char *public_url;           /* --public-url, RCAUTH_PUBLIC_URL; default "http://" + listen */
-    char *config_file;          /* --config, RCAUTH_CONFIG; INI file, optional */
-    int64_t max_token_lifetime; /* seconds; 0 = none; [tokens] max_lifetime */
-    bool refresh_tokens;        /* issue refresh tokens; default true */
-    int threads;                /* 0 = cores */
-    int recheck_interval;       /* seconds between polls of the store's revision; default 1 */
-    char *log_level;            /* debug|info|warn|error */
-    char *extra_actions;        /* space-separated actions added to the catalog */
-    char *signing_alg;          /* --signing-alg: "EdDSA" (default) or "ES256" */
-    int64_t panel_session_idle; /* seconds a panel session lives unused; default 1800 */
+    char *data_dir;              /* --data, RCAUTH_DATA; default "./rcauth-data" */
+    char *db;                    /* --db, RCAUTH_DB; default <data_dir>/rcauth.db */
+    char *listen;                /* --listen, RCAUTH_LISTEN; default "127.0.0.1:8080" */
+    char *public_url;            /* --public-url, RCAUTH_PUBLIC_URL; default "http://" + listen */
+    char *config_file;           /* --config, RCAUTH_CONFIG; INI file, optional */
+    int64_t max_token_lifetime;  /* seconds; 0 = none; [tokens] max_lifetime */
+    bool refresh_tokens;         /* issue refresh tokens; default true */
+    int threads;                 /* 0 = cores */
+    int64_t recheck_interval_ms; /* between polls of the store's revision; default 250 */
+    int throttle_client;         /* failed authentications per client id and window (20) */
+    int throttle_address;        /* … per source address (100); 0 = no throttling */
+    int throttle_window;         /* seconds (60) */
+    char *log_level;             /* debug|info|warn|error */
+    char *extra_actions;         /* space-separated actions added to the catalog */
+    char *signing_alg;           /* --signing-alg: "EdDSA" (default) or "ES256" */
+    int64_t panel_session_idle;  /* seconds a panel session lives unused; default 1800 */
     int64_t panel_session_lifetime; /* seconds a panel session lives at most; default 43200 */
 };
 
 void config_init_defaults(struct config *c);
 void config_cleanup(struct config *c);
 /* Set one option by its long name ("data", "db", "listen", "public-url", "config",
- * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "log-level",
+ * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "throttle-client",
+ * "throttle-address", "throttle-window", "log-level",
  * "actions", "signing-alg", "panel-session-idle", "panel-session-lifetime").
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,

@@ -123,6 +123,10 @@ int admin_key_create(struct app *app, const char *name, const char *actor,
  * the key itself is never compared. Refreshes last_used_at at most once a minute. For the
  * admin API, the panel's sign-in and introspection by admin key (SPEC §7). */
 int admin_key_check(struct app *app, const char *key, char *actor) RC_MUST_CHECK;
+/* A wrong admin key came from remote_addr (API, panel sign-in, introspection): log it (never
+ * the key) and count it against the address (SPEC §7). Returns the seconds to put in
+ * Retry-After with a 429 once the address is over its limit, else 0 (answer 401). */
+int64_t admin_key_failed(struct app *app, const char *route, const char *remote_addr);
 /* Revoke admin key id (idempotent; audited admin_key.revoked the first time). */
 int admin_key_revoke(struct app *app, const char *id, const char *actor, char *err,
                      size_t errsz) RC_MUST_CHECK;

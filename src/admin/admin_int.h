@@ -42,9 +42,9 @@ int admin_key_lookup(struct app *app, const uint8_t hash[32],
                      struct store_admin_key *out) RC_MUST_CHECK;
 /* 401 invalid_token with why and "WWW-Authenticate: Bearer realm=…". Returns false. */
 bool admin_deny(struct http_response *res, const char *why);
-/* A wrong admin key was presented (Bearer or panel sign-in): log it (route and address,
- * never the key) and write the 401. Returns false. */
-bool admin_refuse_key(const struct http_request *req, struct http_response *res);
+/* A wrong admin key was presented (Bearer or panel sign-in): admin_key_failed(), then the
+ * 401, or the 429 once the address is throttled. Returns false. */
+bool admin_refuse_key(struct app *app, const struct http_request *req, struct http_response *res);
 
 /* Parse the body as a JSON object (caller decrefs *out). Empty is allowed when
  * empty_ok (then *out is an empty object). false after writing a 400 into res. */

@@ -9,6 +9,7 @@
 #include "oauth/errors.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "oauth/throttle.h"
 
 #define KEY_MAX_LEN 256
 #define TOUCH_INTERVAL 60 /* seconds between last_used_at writes for one key */
@@ -58,11 +59,28 @@ int admin_key_check(struct app *app, const char *key, char *actor)
     return rc;
 }
 
-bool admin_refuse_key(const struct http_request *req, struct http_response *res)
+int64_t admin_key_failed(struct app *app, const char *route, const char *remote_addr)
 {
+    const char *addr = remote_addr ? remote_addr : "";
+    bool crossed = false;
     /* The route and the address, never what was presented. */
-    log_msg(LOG_WARN, "admin authentication failed", "route", req->route ? req->route : "none",
-            "remote_addr", req->remote_addr ? req->remote_addr : "", NULL);
+    log_msg(LOG_WARN, "admin authentication failed", "route", route ? route : "none", "remote_addr",
+            addr, NULL);
+    int64_t retry = throttle_fail(app->throttle, THROTTLE_ADMIN, addr, time_now(), &crossed);
+    if (crossed) {
+        log_msg(LOG_WARN, "admin authentication throttled", "remote_addr", addr, NULL);
+        app_audit(app, "", "", "auth.throttled", addr);
+    }
+    return retry;
+}
+
+bool admin_refuse_key(struct app *app, const struct http_request *req, struct http_response *res)
+{
+    int64_t retry = admin_key_failed(app, req->route, req->remote_addr);
+    if (retry) {
+        oauth_throttled_respond(res, retry);
+        return false;
+    }
     return admin_deny(res, "missing or invalid admin key");
 }
 
@@ -84,7 +102,7 @@ bool admin_authenticate(struct app *app, const struct http_request *req, struct 
     }
     rc = admin_key_check(app, http_bearer(req), actor);
     if (rc == RC_ENOTFOUND)
-        return http_bearer(req) ? admin_refuse_key(req, res)
+        return http_bearer(req) ? admin_refuse_key(app, req, res)
                                 : admin_deny(res, "missing or invalid admin key");
     if (rc) {
         oauth_store_error_respond(res, rc, "store failure");

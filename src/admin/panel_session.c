@@ -150,7 +150,7 @@ static void session_create(void *appv, const struct http_request *req, struct ht
         goto out;
     rc = admin_key_find(app, admin_key, hash, &key);
     if (rc == RC_ENOTFOUND) {
-        admin_refuse_key(req, res);
+        admin_refuse_key(app, req, res);
         goto out;
     }
     if (rc) {

@@ -151,7 +151,7 @@ int serve_run(struct app *app)
     int64_t seen_revision = -1;
     notice_changes(app, &seen_revision);
     maintain(app);
-    int64_t next_recheck = time_mono_us() + app->cfg.recheck_interval * INT64_C(1000000);
+    int64_t next_recheck = time_mono_us() + app->cfg.recheck_interval_ms * INT64_C(1000);
     int64_t next_maintain = time_mono_us() + 1000000;
     while (!stop_requested) {
         struct timespec ts = {0, TICK_MS * 1000 * 1000};
@@ -159,7 +159,7 @@ int serve_run(struct app *app)
         int64_t now = time_mono_us();
         if (__atomic_exchange_n(&change_notified, 0, __ATOMIC_RELAXED) || now >= next_recheck) {
             notice_changes(app, &seen_revision);
-            next_recheck = now + app->cfg.recheck_interval * INT64_C(1000000);
+            next_recheck = now + app->cfg.recheck_interval_ms * INT64_C(1000);
         }
         if (now >= next_maintain) {
             maintain(app);

@@ -5,6 +5,9 @@
 #include "oauth/client_auth.h"
 #include "common/ids.h"
 #include "common/timeutil.h"
+#include "common/log.h"
+#include "oauth/errors.h"
+#include "oauth/throttle.h"
 #include "oauth/usage.h"
 
 #include <sodium.h>
@@ -23,13 +26,34 @@ static bool secret_matches(const struct app *app, const char *secret, const uint
     return ok && secret;
 }
 
+/* Count a failure against the client id and the address (SPEC §7); RC_ELIMIT when either
+ * is over its limit. Crossing a limit is logged once per window; every refusal is audited. */
+static int throttled(struct app *app, const char *account, const char *client_id, bool ours,
+                     const char *addr, int64_t now, int64_t *retry_after)
+{
+    bool by_client = false, by_addr = false;
+    int64_t r1 = client_id && id_is_uuid(client_id)
+                     ? throttle_fail(app->throttle, THROTTLE_CLIENT, client_id, now, &by_client)
+                     : 0;
+    int64_t r2 = throttle_fail(app->throttle, THROTTLE_ADDRESS, addr, now, &by_addr);
+    if (by_client || by_addr)
+        log_msg(LOG_WARN, "client authentication throttled", "account", account, "client_id",
+                by_client ? client_id : "", "remote_addr", addr, NULL);
+    *retry_after = r1 > r2 ? r1 : r2;
+    if (!*retry_after)
+        return RC_EINVAL;
+    usage_note_throttled(app->usage, account, ours ? client_id : "", now);
+    return RC_ELIMIT;
+}
+
 /* After a mismatch the store is read once more, so that a secret rotated by another process
  * works at once; an unknown client pays a second hash too, so that both failures cost the
  * same (SPEC §2). A failure is recorded under the client id only when it is an access of that
  * account, so that random ids cannot grow the audit trail. */
-int oauth_client_authenticate(struct app *app, const char *account, const char *client_id,
-                              const char *secret, struct cached_access **out)
+int oauth_client_authenticate(struct app *app, const char *account, const struct token_request *tr,
+                              struct cached_access **out, int64_t *retry_after)
 {
+    const char *client_id = tr->client_id, *secret = tr->client_secret;
     struct cached_access *a = NULL;
     int rc = client_id && id_is_uuid(client_id)
                  ? access_cache_get(app->accesses, client_id, false, &a)
@@ -53,7 +77,18 @@ int oauth_client_authenticate(struct app *app, const char *account, const char *
         *out = a;
         return 0;
     }
-    usage_note_failure(app->usage, account, ours ? client_id : "", time_now());
+    int64_t now = time_now();
+    usage_note_failure(app->usage, account, ours ? client_id : "", now);
     access_cache_put(app->accesses, a);
-    return RC_EINVAL;
+    return throttled(app, account, client_id, ours, tr->remote_addr, now, retry_after);
+}
+
+void oauth_client_auth_respond(struct http_response *res, int rc, int64_t retry_after, bool basic)
+{
+    if (rc == RC_EINVAL)
+        oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed", basic);
+    else if (rc == RC_ELIMIT)
+        oauth_throttled_respond(res, retry_after);
+    else
+        oauth_store_error_respond(res, rc, NULL);
 }

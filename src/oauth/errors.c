@@ -3,6 +3,8 @@
 #include "oauth/errors.h"
 #include "common/rc.h"
 
+#include <stdio.h>
+
 static const struct {
     const char *code;
     int status;
@@ -28,6 +30,15 @@ void oauth_error_respond(struct http_response *res, enum oauth_error e, const ch
         http_response_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
     if (e == OAUTH_STORE_UNAVAILABLE)
         http_response_header(res, "Retry-After", "1"); /* RFC 9110 §10.2.3 */
+}
+
+void oauth_throttled_respond(struct http_response *res, int64_t retry_after)
+{
+    char secs[24];
+    snprintf(secs, sizeof(secs), "%lld", (long long)retry_after);
+    oauth_error_respond(res, OAUTH_TEMPORARILY_UNAVAILABLE,
+                        "too many failed authentications; retry later", false);
+    http_response_header(res, "Retry-After", secs);
 }
 
 void oauth_store_error_respond(struct http_response *res, int rc, const char *description)

@@ -5,6 +5,7 @@
 #define RCAUTH_OAUTH_ERRORS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "http/http.h"
 
@@ -29,6 +30,9 @@ void oauth_error_respond(struct http_response *res, enum oauth_error e, const ch
  * database cannot be reached (RC_EUNAVAIL), else 500 server_error saying description (NULL
  * for a generic one). For every endpoint, the admin API's too, so that a client or a load
  * balancer can tell "retry shortly" from a fault. */
+/* 429 temporarily_unavailable with Retry-After: retry_after seconds (SPEC §2, §7). */
+void oauth_throttled_respond(struct http_response *res, int64_t retry_after);
+
 void oauth_store_error_respond(struct http_response *res, int rc, const char *description);
 
 #endif

@@ -28,16 +28,13 @@ static bool caller_ok(struct app *app, const char *account, const struct http_re
 {
     if (tr->basic || tr->client_secret) {
         struct cached_access *a = NULL;
-        int rc = oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a);
+        int64_t retry_after = 0;
+        int rc = oauth_client_authenticate(app, account, tr, &a, &retry_after);
         if (rc == 0) {
             access_cache_put(app->accesses, a);
             return true;
         }
-        if (rc == RC_EINVAL)
-            oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed",
-                                tr->basic);
-        else
-            oauth_store_error_respond(res, rc, NULL);
+        oauth_client_auth_respond(res, rc, retry_after, tr->basic);
         return false;
     }
     const char *key = http_bearer(req);
@@ -51,6 +48,11 @@ static bool caller_ok(struct app *app, const char *account, const struct http_re
         return true;
     if (rc != RC_ENOTFOUND) {
         oauth_store_error_respond(res, rc, "store failure");
+        return false;
+    }
+    int64_t retry = admin_key_failed(app, req->route, req->remote_addr);
+    if (retry) {
+        oauth_throttled_respond(res, retry);
         return false;
     }
     oauth_error_respond(res, OAUTH_INVALID_CLIENT, "invalid admin key", false);

@@ -86,15 +86,12 @@ void oauth_revoke_handler(void *appv, const struct http_request *req, struct htt
         oauth_error_respond(res, OAUTH_INVALID_REQUEST, why, false);
         return;
     }
-    int rc = oauth_client_authenticate(app, account, tr.client_id, tr.client_secret, &caller);
-    if (rc == RC_EINVAL) {
+    int64_t retry_after = 0;
+    int rc = oauth_client_authenticate(app, account, &tr, &caller, &retry_after);
+    if (rc) {
         /* Always the Basic challenge: every 401 names a scheme (RFC 9110 §15.5.2), and an
          * access's credentials are what this endpoint takes, whatever was sent. */
-        oauth_error_respond(res, OAUTH_INVALID_CLIENT, "client authentication failed", true);
-        goto out;
-    }
-    if (rc) {
-        oauth_store_error_respond(res, rc, NULL);
+        oauth_client_auth_respond(res, rc, retry_after, true);
         goto out;
     }
     if (!tr.token || !*tr.token) {

@@ -23,17 +23,6 @@
 
 #define TOKEN_BUF_MAX (64 * 1024)
 
-static const char auth_failed[] = "client authentication failed";
-
-/* Answer a failed oauth_client_authenticate(): invalid_client, or the store's failure. */
-static void auth_failure_respond(int rc, const struct token_request *tr, struct http_response *res)
-{
-    if (rc == RC_EINVAL)
-        oauth_error_respond(res, OAUTH_INVALID_CLIENT, auth_failed, tr->basic);
-    else
-        oauth_store_error_respond(res, rc, NULL);
-}
-
 /* Record usage at most once a second per access: the recorder takes a lock. */
 static void note_used(struct app *app, struct cached_access *a, int64_t now)
 {
@@ -119,9 +108,10 @@ static void client_credentials(struct app *app, const char *account, const struc
     struct buf scope;
     buf_init(&scope, TOKEN_BUF_MAX);
     int64_t lifetime;
-    int rc = oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a);
+    int64_t retry_after = 0;
+    int rc = oauth_client_authenticate(app, account, tr, &a, &retry_after);
     if (rc) {
-        auth_failure_respond(rc, tr, res);
+        oauth_client_auth_respond(res, rc, retry_after, tr->basic);
         goto out;
     }
     if (token_lifetime(app, tr->has_expires_in, tr->expires_in, 0, &lifetime)) {
@@ -185,9 +175,10 @@ static void refresh_grant(struct app *app, const char *account, const struct tok
         goto out;
     }
     if (tr->client_secret) {
-        rc = oauth_client_authenticate(app, account, tr->client_id, tr->client_secret, &a);
+        int64_t retry_after = 0;
+        rc = oauth_client_authenticate(app, account, tr, &a, &retry_after);
         if (rc) {
-            auth_failure_respond(rc, tr, res);
+            oauth_client_auth_respond(res, rc, retry_after, tr->basic);
             goto out;
         }
         access_cache_put(app->accesses, a);

@@ -232,6 +232,7 @@ static int parse(const struct http_request *req, bool about_token, struct token_
                  const char **why)
 {
     memset(out, 0, sizeof(*out));
+    out->remote_addr = req->remote_addr ? req->remote_addr : "";
     struct params p = {.n = about_token ? P_COUNT : P_TOKEN};
     int rc = parse_body(req, &p, why);
     if (!rc && !about_token)

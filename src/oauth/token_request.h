@@ -22,7 +22,8 @@ struct token_request {
     char *token_type_hint; /* idem: only a hint */
     bool has_expires_in;
     int64_t expires_in;
-    bool basic; /* the credentials came in HTTP Basic */
+    bool basic;              /* the credentials came in HTTP Basic */
+    const char *remote_addr; /* borrowed from the request: who sent it, for throttling */
 };
 
 /* Parse req into out. RC_EINVAL with *why set to a static description for every case of

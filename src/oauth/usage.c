@@ -19,6 +19,7 @@ struct used {
 };
 
 struct failure {
+    const char *event; /* "auth.failed" or "auth.throttled" (static) */
     char account_id[STORE_ID_SIZE];
     char client_id[STORE_ID_SIZE];
     int64_t minute;
@@ -72,27 +73,40 @@ void usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at
     pthread_mutex_unlock(&u->lock);
 }
 
-void usage_note_failure(struct usage_recorder *u, const char *account_id, const char *client_id,
-                        int64_t at)
+static void note_counted(struct usage_recorder *u, const char *event, const char *account_id,
+                         const char *client_id, int64_t at)
 {
     int64_t minute = at - at % 60;
     pthread_mutex_lock(&u->lock);
     struct pending *p = u->cur;
     int i = 0;
-    while (i < p->nfailures &&
-           (p->failures[i].minute != minute || strcmp(p->failures[i].client_id, client_id) ||
-            strcmp(p->failures[i].account_id, account_id)))
+    while (i < p->nfailures && (p->failures[i].minute != minute || p->failures[i].event != event ||
+                                strcmp(p->failures[i].client_id, client_id) ||
+                                strcmp(p->failures[i].account_id, account_id)))
         i++;
     if (i < p->nfailures) {
         p->failures[i].count++;
     } else if (p->nfailures < MAX_PENDING) {
         struct failure *f = &p->failures[p->nfailures++];
+        f->event = event;
         snprintf(f->account_id, sizeof(f->account_id), "%s", account_id);
         snprintf(f->client_id, sizeof(f->client_id), "%s", client_id);
         f->minute = minute;
         f->count = 1;
     }
     pthread_mutex_unlock(&u->lock);
+}
+
+void usage_note_failure(struct usage_recorder *u, const char *account_id, const char *client_id,
+                        int64_t at)
+{
+    note_counted(u, "auth.failed", account_id, client_id, at);
+}
+
+void usage_note_throttled(struct usage_recorder *u, const char *account_id, const char *client_id,
+                          int64_t at)
+{
+    note_counted(u, "auth.throttled", account_id, client_id, at);
 }
 
 int usage_flush(struct usage_recorder *u, struct store *st)
@@ -116,7 +130,7 @@ int usage_flush(struct usage_recorder *u, struct store *st)
             continue;
         memcpy(e.account_id, p->failures[i].account_id, sizeof(e.account_id));
         memcpy(e.subject, p->failures[i].client_id, sizeof(e.subject));
-        snprintf(e.event, sizeof(e.event), "auth.failed");
+        snprintf(e.event, sizeof(e.event), "%s", p->failures[i].event);
         e.at = p->failures[i].minute;
         if (st->ops->audit_add_aggregated(st, &e, p->failures[i].count))
             rc = RC_ESTORE;

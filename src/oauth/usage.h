@@ -21,6 +21,9 @@ void usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at
  * id is not an access of that account. */
 void usage_note_failure(struct usage_recorder *u, const char *account_id, const char *client_id,
                         int64_t at);
+/* A failed authentication refused with 429 (auth.throttled, aggregated the same way). */
+void usage_note_throttled(struct usage_recorder *u, const char *account_id, const char *client_id,
+                          int64_t at);
 /* Write what was noted since the last flush; what cannot be written is dropped and logged. */
 int usage_flush(struct usage_recorder *u, struct store *st);
 

@@ -24,7 +24,7 @@ import requests
 import helpers
 from helpers import assert_json_error, verify
 
-RECHECK = 1.0  # the instances' --recheck-interval (the default)
+RECHECK = 0.25  # the instances' --recheck-interval (the default)
 
 
 class Cluster:
