@@ -52,6 +52,6 @@ format-check:
 	@find src tests/unit tests/fuzz bench -name '*.[ch]' | xargs clang-format --dry-run --Werror
 
 clean:
-	rm -rf $(BUILD) build-fuzz
+	rm -rf $(BUILD) build-fuzz build-asan build-tsan
 
 FORCE:

@@ -39,18 +39,20 @@ check format make -s format-check
 check banned-calls no_banned_calls
 
 # --- unit tests (cmocka prints its summary on stderr) ----------------------------------
-run_unit() { # path: one cmocka binary, its cases added to the totals
-    local t=$1 name rc p f
+run_unit() { # path: one cmocka binary (in its build dir), its cases added to the totals
+    local t=$1 name log rc p f
     name=$(basename "$t")
-    (cd "$BUILD" && "./$name") >"$log_dir/$name.log" 2>&1
+    log="$log_dir/$(basename "$(dirname "$t")")-$name.log"
+    (cd "$(dirname "$t")" && "./$name") >"$log" 2>&1
     rc=$?
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log_dir/$name.log" | tail -1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log_dir/$name.log" | tail -1)
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     if [ "$rc" -ne 0 ] || [ -z "$p$f" ]; then
-        [ -n "$f" ] || fail_suite "$name" "exited $rc without a cmocka summary"
-        grep -E 'FAILED|ERROR|Assert|error' "$log_dir/$name.log" >&2
+        # a sanitizer report at exit turns a passing binary's status non-zero
+        [ -n "$f" ] || fail_suite "$name" "exited $rc (see $log)"
+        grep -E 'FAILED|ERROR|Assert|error|Sanitizer' "$log" >&2
     fi
 }
 # The PostgreSQL units need the server started below.
@@ -106,6 +108,30 @@ else
 fi
 scripts/pg-test.sh destroy "$pg_dir" || fail_suite postgres "could not stop the PostgreSQL server"
 trap - EXIT
+
+# --- under sanitizers: ASan+UBSan for the units and the whole e2e suite on SQLite, TSan for
+# the threaded units and the e2e modules that load the server from many threads. A report
+# fails the binary (exit status) or the e2e test whose server or CLI printed it.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:exitcode=66"
+if scripts/build-sanitized.sh asan >"$log_dir/build-asan.log" 2>&1; then
+    for t in $(find build-asan -maxdepth 1 -name 'test_*' ! -name 'test_*pg*' -type f -executable |
+        LC_ALL=C sort); do
+        run_unit "$t"
+    done
+    RCAUTH_BIN=build-asan/rcauth RCAUTH_E2E_BACKEND=sqlite run_e2e asan-sqlite "$@"
+else
+    fail_suite asan "the ASan build failed (see $log_dir/build-asan.log)"
+fi
+if scripts/build-sanitized.sh tsan >"$log_dir/build-tsan.log" 2>&1; then
+    for t in test_token test_token_keys test_revoked_tokens test_store_sqlite test_throttle; do
+        run_unit "build-tsan/$t"
+    done
+    RCAUTH_BIN=build-tsan/rcauth RCAUTH_E2E_BACKEND=sqlite run_e2e tsan-sqlite \
+        -k "concurrency or hostile or revoke or throttle or gate or zz_logs" "$@"
+else
+    fail_suite tsan "the TSan build failed (see $log_dir/build-tsan.log)"
+fi
 
 # --- the panel in headless Chromium (node's test runner, TAP) -----------------------------
 browser_log="$log_dir/browser.log"

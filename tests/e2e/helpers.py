@@ -236,8 +236,16 @@ def run_cli(args, data_dir=None, env=None, timeout=30, input=None):
     argv = [RCAUTH_BIN] + list(args)
     if data_dir is not None and "--data" not in args:
         argv += store_args(data_dir)
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                          env=clean_env(env), input=input)
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                        env=clean_env(env), input=input)
+    # under a sanitizer build (make test's second pass) a report fails the test that ran it
+    for mark in SANITIZER_MARKS:
+        assert mark not in cp.stderr, "%s reported by %s:\n%s" % (mark, args, cp.stderr)
+    return cp
+
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer")
 
 
 class Server:
