@@ -9,7 +9,7 @@ packages=(
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libinih-dev libssl-dev
     libpq-dev postgresql libcmocka-dev libcurl4-openssl-dev
     python3 python3-pytest python3-requests python3-jwt python3-cryptography
-    python3-requests-oauthlib sqlite3 wrk curl nginx chromium
+    python3-requests-oauthlib sqlite3 wrk curl openssl nginx chromium
 )
 
 missing=()

@@ -24,6 +24,8 @@ void config_init_defaults(struct config *c)
     c->throttle_client = 20; /* SPEC §7 */
     c->throttle_address = 100;
     c->throttle_window = 60;
+    c->max_connections = 1024;
+    c->max_connections_per_address = 256;
     c->signing_alg = xstrdup("EdDSA");
     c->panel_session_idle = 30 * 60;
     c->panel_session_lifetime = 12 * 3600;
@@ -35,6 +37,8 @@ void config_cleanup(struct config *c)
     free(c->db);
     free(c->listen);
     free(c->public_url);
+    free(c->tls_cert);
+    free(c->tls_key);
     free(c->config_file);
     free(c->log_level);
     free(c->extra_actions);
@@ -144,6 +148,18 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
         if (parse_int(value, 1, 86400, &n))
             goto bad;
         c->throttle_window = (int)n;
+    } else if (!strcmp(name, "tls-cert")) {
+        set_string(&c->tls_cert, value);
+    } else if (!strcmp(name, "tls-key")) {
+        set_string(&c->tls_key, value);
+    } else if (!strcmp(name, "max-connections")) {
+        if (parse_int(value, 1, 100000, &n))
+            goto bad;
+        c->max_connections = (int)n;
+    } else if (!strcmp(name, "max-connections-per-address")) {
+        if (parse_int(value, 0, 100000, &n))
+            goto bad;
+        c->max_connections_per_address = (int)n;
     } else if (!strcmp(name, "recheck-interval")) {
         if (parse_millis(value, 50, 3600 * 1000, &n))
             goto bad;
@@ -210,6 +226,10 @@ static const char *const env_options[] = {
     "throttle-client",
     "throttle-address",
     "throttle-window",
+    "tls-cert",
+    "tls-key",
+    "max-connections",
+    "max-connections-per-address",
     "panel-session-idle",
     "panel-session-lifetime",
 };
@@ -277,10 +297,14 @@ int config_load(struct config *c, int nflags, const char *const *flag_names,
         c->db = xmalloc(n);
         snprintf(c->db, n, "%s/rcauth.db", c->data_dir);
     }
+    if (!!c->tls_cert != !!c->tls_key) {
+        snprintf(err, errsz, "tls-cert and tls-key go together");
+        return RC_EINVAL;
+    }
     if (!c->public_url) {
-        size_t n = strlen(c->listen) + sizeof("http://");
+        size_t n = strlen(c->listen) + sizeof("https://");
         c->public_url = xmalloc(n);
-        snprintf(c->public_url, n, "http://%s", c->listen);
+        snprintf(c->public_url, n, "%s://%s", c->tls_cert ? "https" : "http", c->listen);
     }
     /* "http://host/" → "http://host": the issuer is public_url + "/" + account. */
     size_t n = strlen(c->public_url);

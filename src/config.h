@@ -23,18 +23,23 @@ struct config {
     int throttle_client;         /* failed authentications per client id and window (20) */
     int throttle_address;        /* … per source address (100); 0 = no throttling */
     int throttle_window;         /* seconds (60) */
-    char *log_level;             /* debug|info|warn|error */
-    char *extra_actions;         /* space-separated actions added to the catalog */
-    char *signing_alg;           /* --signing-alg: "EdDSA" (default) or "ES256" */
-    int64_t panel_session_idle;  /* seconds a panel session lives unused; default 1800 */
-    int64_t panel_session_lifetime; /* seconds a panel session lives at most; default 43200 */
+    char *tls_cert;              /* --tls-cert FILE (PEM); with tls_key: HTTPS only */
+    char *tls_key;               /* --tls-key FILE (PEM) */
+    int max_connections;         /* open connections at once (1024) */
+    int max_connections_per_address; /* … from one address (256); 0 = no cap */
+    char *log_level;                 /* debug|info|warn|error */
+    char *extra_actions;             /* space-separated actions added to the catalog */
+    char *signing_alg;               /* --signing-alg: "EdDSA" (default) or "ES256" */
+    int64_t panel_session_idle;      /* seconds a panel session lives unused; default 1800 */
+    int64_t panel_session_lifetime;  /* seconds a panel session lives at most; default 43200 */
 };
 
 void config_init_defaults(struct config *c);
 void config_cleanup(struct config *c);
 /* Set one option by its long name ("data", "db", "listen", "public-url", "config",
  * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "throttle-client",
- * "throttle-address", "throttle-window", "log-level",
+ * "throttle-address", "throttle-window", "tls-cert", "tls-key", "max-connections",
+ * "max-connections-per-address", "log-level",
  * "actions", "signing-alg", "panel-session-idle", "panel-session-lifetime").
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,

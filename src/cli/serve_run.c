@@ -19,12 +19,14 @@
 #include "token/token.h"
 
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define MAX_BODY (64 * 1024)
+#define PEM_MAX (1024 * 1024)
 
 #define TICK_MS 20 /* how soon the main thread acts on a notification */
 
@@ -68,6 +70,25 @@ static int split_listen(const char *listen, char *host, size_t size, int *port)
     host[colon - listen] = '\0';
     *port = (int)p;
     return 0;
+}
+
+/* A PEM file for TLS, whole, into out (capped). Logs and returns non-zero on failure. */
+static int read_pem(const char *path, struct buf *out)
+{
+    char chunk[4096];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    int rc = f ? 0 : RC_EIO;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = buf_append(out, chunk, n);
+    if (f && ferror(f))
+        rc = RC_EIO;
+    if (f)
+        fclose(f);
+    sodium_memzero(chunk, sizeof(chunk));
+    if (rc || out->len == 0)
+        log_msg(LOG_ERROR, "cannot read the TLS file", "path", path, NULL);
+    return rc || out->len == 0;
 }
 
 static void observe(void *app, const struct http_request *req, int status, int64_t micros)
@@ -134,10 +155,33 @@ int serve_run(struct app *app)
     admin_panel_register(rt);
 
     install_signals();
-    struct http_server_config hc = {host, port, app->cfg.threads, MAX_BODY};
+    struct http_server_config hc = {
+        .host = host,
+        .port = port,
+        .threads = app->cfg.threads,
+        .max_body = MAX_BODY,
+        .max_connections = (unsigned)app->cfg.max_connections,
+        .per_address = (unsigned)app->cfg.max_connections_per_address,
+    };
+    struct buf cert, key;
+    buf_init(&cert, PEM_MAX);
+    buf_init(&key, PEM_MAX);
     struct http_server *srv = NULL;
-    if (http_server_start(&hc, rt, app, observe, &srv)) {
+    int rc = app->cfg.tls_cert
+                 ? read_pem(app->cfg.tls_cert, &cert) || read_pem(app->cfg.tls_key, &key)
+                 : 0;
+    if (!rc && app->cfg.tls_cert) {
+        hc.tls_cert_pem = buf_str(&cert);
+        hc.tls_key_pem = buf_str(&key);
+    }
+    if (!rc && http_server_start(&hc, rt, app, observe, &srv)) {
         log_msg(LOG_ERROR, "cannot listen", "listen", app->cfg.listen, NULL);
+        rc = 1;
+    }
+    sodium_memzero(key.data, key.len); /* MHD keeps its own copy */
+    buf_cleanup(&key);
+    buf_cleanup(&cert);
+    if (rc) {
         http_router_free(rt);
         return 1;
     }

@@ -104,10 +104,14 @@ void http_router_dispatch(const struct http_router *rt, void *app, struct http_r
 
 /* Server. */
 struct http_server_config {
-    const char *host; /* "127.0.0.1" */
-    int port;         /* 0 picks a free port; read it back with http_server_port() */
-    int threads;      /* worker threads; 0 = number of cores */
-    size_t max_body;  /* larger bodies get 413 */
+    const char *host;         /* "127.0.0.1" */
+    int port;                 /* 0 picks a free port; read it back with http_server_port() */
+    int threads;              /* worker threads; 0 = number of cores */
+    size_t max_body;          /* larger bodies get 413 */
+    unsigned max_connections; /* open connections at once; more wait in the backlog */
+    unsigned per_address;     /* open connections from one address; 0 = no cap */
+    const char *tls_cert_pem; /* both set: HTTPS only (TLS 1.2 and 1.3); borrowed */
+    const char *tls_key_pem;
 };
 /* Called after each response, for logs and metrics. */
 typedef void (*http_observer_fn)(void *app, const struct http_request *req, int status,

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define CONNECTION_TIMEOUT_S 30
-#define CONNECTION_LIMIT 1024
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 /* Per-connection pool: request line, headers (8 KiB allowed) and the read buffer. */
 #define CONNECTION_MEMORY (64 * 1024)
 
@@ -32,6 +32,7 @@ struct http_server {
     http_observer_fn observer;
     size_t max_body;
     int port;
+    bool tls; /* every connection is HTTPS */
 };
 
 struct kv_list {
@@ -145,8 +146,8 @@ static void client_address(struct MHD_Connection *c, char *out, size_t size)
                   (socklen_t)size);
 }
 
-static void build_request(struct request_state *st, struct MHD_Connection *c, const char *method,
-                          struct http_request *req)
+static void build_request(const struct http_server *srv, struct request_state *st,
+                          struct MHD_Connection *c, const char *method, struct http_request *req)
 {
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
     /* A malformed query (bad escape, encoded NUL, too many items) is answered 400. */
@@ -158,6 +159,7 @@ static void build_request(struct request_state *st, struct MHD_Connection *c, co
     req->body = buf_str(&st->body);
     req->body_len = st->body.len;
     req->remote_addr = st->addr;
+    req->is_tls = srv->tls;
     req->headers = st->headers.items;
     req->nheaders = st->headers.n;
     req->query = st->query_rc ? NULL : st->query_items.items;
@@ -198,7 +200,7 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     struct MHD_Response *mr;
     enum MHD_Result ret = MHD_NO;
 
-    build_request(st, c, method, &req);
+    build_request(srv, st, c, method, &req);
     http_response_init(&res);
     if (st->too_large)
         http_response_error(&res, 413, "invalid_request", "request body too large");
@@ -307,6 +309,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     struct sockaddr_storage ss;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem opts[8];
+    int n = 0;
     const union MHD_DaemonInfo *info;
     int rc = RC_EINVAL;
 
@@ -317,15 +321,28 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     srv->max_body = cfg->max_body;
     if (parse_address(cfg->host, cfg->port, &ss, &flags) != 0)
         goto out;
+    if (cfg->per_address)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                            (intptr_t)cfg->per_address, NULL};
+    if (cfg->tls_cert_pem && cfg->tls_key_pem) {
+        flags |= MHD_USE_TLS;
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
+        /* GnuTLS priorities: its defaults, minus everything older than TLS 1.2 */
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
+        srv->tls = true;
+    }
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     rc = RC_EIO;
     /* The logger goes first so that MHD reports option errors through it too. */
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
         pool_size(cfg->threads), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_URI_LOG_CALLBACK, state_new, srv, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, state_new, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!srv->daemon)
         goto out;
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

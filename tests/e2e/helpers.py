@@ -251,8 +251,11 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 class Server:
     """One rcauth daemon on a fresh data dir, restartable on the same dir and port."""
 
-    def __init__(self, workdir, name="srv", extra_args=None, env=None):
+    def __init__(self, workdir, name="srv", extra_args=None, env=None, tls=None):
+        """tls: (cert_path, key_path) to serve HTTPS; the cert is then also the CA that
+        this harness trusts."""
         self.workdir = workdir
+        self.tls = tls
         self.name = name
         self.data_dir = os.path.join(workdir, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -260,6 +263,8 @@ class Server:
         LOG_FILES.append(self.log_path)
         self.port = free_port()
         self.extra_args = list(extra_args or [])
+        if tls:
+            self.extra_args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         self.env = dict(env or {})
         self.proc = None
         self._log = None
@@ -267,7 +272,12 @@ class Server:
 
     @property
     def base(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
+
+    @property
+    def verify(self):
+        """What requests' verify= needs for this server."""
+        return self.tls[0] if self.tls else True
 
     @property
     def host(self):
@@ -308,7 +318,7 @@ class Server:
                     last_err = "server exited with %s" % self.proc.returncode
                     break
                 try:
-                    r = requests.get(self.base + "/healthz", timeout=1)
+                    r = requests.get(self.base + "/healthz", timeout=1, verify=self.verify)
                     if r.status_code == 200:
                         return self
                     last_err = "healthz answered %d" % r.status_code
@@ -363,7 +373,9 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def admin(self, key=None):
-        return Admin(self.base, self.admin_key if key is None else key)
+        a = Admin(self.base, self.admin_key if key is None else key)
+        a.verify = self.verify
+        return a
 
 
 # --------------------------------------------------------------------------------------
@@ -375,6 +387,8 @@ class Admin:
         self.base = base
         self.key = key
         self.s = requests.Session()
+        self.verify = True  # a CA file for a TLS server (per request: REQUESTS_CA_BUNDLE
+        # would override a session setting)
         if key is not None:
             self.s.headers["Authorization"] = "Bearer " + key
 
@@ -384,6 +398,7 @@ class Admin:
     def request(self, method, path, **kw):
         kw.setdefault("timeout", HTTP_TIMEOUT)
         kw.setdefault("allow_redirects", False)
+        kw.setdefault("verify", self.verify)
         r = self.s.request(method, self.url(path), **kw)
         if method == "GET":
             with _lock:
