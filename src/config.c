@@ -19,6 +19,7 @@ void config_init_defaults(struct config *c)
     c->refresh_tokens = true;
     c->recheck_interval = 1;
     c->signing_alg = xstrdup("EdDSA");
+    c->key_reserve = 3600;
 }
 
 void config_cleanup(struct config *c)
@@ -103,6 +104,11 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
         if (parse_int(value, 1, 3600, &n))
             goto bad;
         c->recheck_interval = (int)n;
+    } else if (!strcmp(name, "key-reserve")) {
+        /* a superseded key stays published up to about twice this: at most 30 days */
+        if (parse_int(value, 1, 30 * 86400, &n))
+            goto bad;
+        c->key_reserve = n;
     } else if (!strcmp(name, "refresh-tokens")) {
         if (parse_bool(value, &c->refresh_tokens))
             goto bad;
@@ -148,6 +154,7 @@ static const char *const env_options[] = {
     "actions",     "max-token-lifetime",
     "threads",     "refresh-tokens",
     "signing-alg", "recheck-interval",
+    "key-reserve",
 };
 
 static int apply_env(struct config *c, char *err, size_t errsz)

@@ -23,13 +23,15 @@ struct config {
     char *log_level;            /* debug|info|warn|error */
     char *extra_actions;        /* space-separated actions added to the catalog */
     char *signing_alg;          /* --signing-alg: "EdDSA" (default) or "ES256" */
+    int64_t key_reserve;        /* --key-reserve: seconds the signing key's reservation runs
+                                 * ahead of now; default 3600 */
 };
 
 void config_init_defaults(struct config *c);
 void config_cleanup(struct config *c);
 /* Set one option by its long name ("data", "db", "listen", "public-url", "config",
  * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "log-level", "actions",
- * "signing-alg").
+ * "signing-alg", "key-reserve").
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,
                size_t errsz) RC_MUST_CHECK;

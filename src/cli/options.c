@@ -31,6 +31,7 @@ const struct cli_option cli_serve_options[] = {
     {.name = "log-level", .kind = CLI_ARG, .config_name = "log-level"},
     {.name = "signing-alg", .kind = CLI_ARG, .config_name = "signing-alg"},
     {.name = "recheck-interval", .kind = CLI_ARG, .config_name = "recheck-interval"},
+    {.name = "key-reserve", .kind = CLI_ARG, .config_name = "key-reserve"},
     {.name = NULL},
 };
 

@@ -12,7 +12,7 @@ static const char usage[] =
     "                    [--max-token-lifetime SECONDS] [--no-refresh-tokens]\n"
     "                    [--threads N] [--log-level debug|info|warn|error]\n"
     "                    [--signing-alg EdDSA|ES256] [--recheck-interval SECONDS]\n"
-    "                    [--data DIR] [--db LOC] [--config FILE]\n"
+    "                    [--key-reserve SECONDS] [--data DIR] [--db LOC] [--config FILE]\n"
     "\n"
     "Run the authorization server until SIGINT or SIGTERM (requests in flight are\n"
     "finished first). Defaults: --listen 127.0.0.1:8080, --data ./rcauth-data,\n"
@@ -20,11 +20,13 @@ static const char usage[] =
     "one worker thread per core, tokens signed with EdDSA (a key of the --signing-alg is\n"
     "created when the store has none). Changes made by other instances are picked up at\n"
     "once from PostgreSQL's notifications, and by polling the store every\n"
-    "--recheck-interval seconds (default 1) in case one was missed. Logs are JSON lines\n"
-    "on stderr.\n"
+    "--recheck-interval seconds (default 1) in case one was missed. The store records\n"
+    "ahead how long each signing key's tokens may live, --key-reserve seconds (default\n"
+    "3600) past now: a superseded key stays published until then plus 10 s, a token that\n"
+    "lives longer costs one store write. Logs are JSON lines on stderr.\n"
     "Variables: RCAUTH_LISTEN, RCAUTH_PUBLIC_URL, RCAUTH_DATA, RCAUTH_DB, RCAUTH_CONFIG,\n"
-    "RCAUTH_SIGNING_ALG, RCAUTH_RECHECK_INTERVAL, RCAUTH_SERVER_KEY (64 hex chars; else\n"
-    "DIR/server.key, created 0600).\n";
+    "RCAUTH_SIGNING_ALG, RCAUTH_RECHECK_INTERVAL, RCAUTH_KEY_RESERVE, RCAUTH_SERVER_KEY\n"
+    "(64 hex chars; else DIR/server.key, created 0600).\n";
 
 int cli_serve(int argc, char **argv)
 {
