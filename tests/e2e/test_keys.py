@@ -452,21 +452,23 @@ def test_superseded_keys_live_as_long_as_their_tokens(fresh):
 def test_reservation_covers_each_token_before_it_is_answered(fresh):
     """max_exp in the store (the CLI reads nothing else) covers every token the moment it is
     answered: short ones through the reservation kept ahead, longer ones through a write
-    made before signing; the first token without exp sets the flag."""
+    made before signing; and the old key verifies until then (plus the grace) after a
+    rotation. The first token without exp sets the flag before it is answered."""
     acct, access = new_access(fresh)
-    for expires_in in (1, RESERVE, 60, 3600, 30, 0):
+    latest = 0
+    for expires_in in (1, RESERVE, 60, 3600, 30):
         tok = token(fresh, acct, access, expires_in=expires_in)
+        exp = helpers.jwt_decode(tok)[1]["exp"]
+        latest = max(latest, exp)
         k = cli_keys(fresh)[kid_of(tok)]
-        if expires_in:
-            exp = helpers.jwt_decode(tok)[1]["exp"]
-            assert epoch(k["max_exp"]) >= exp, (expires_in, exp, k)
-            assert not k["signed_non_expiring"], k
-        else:
-            assert k["signed_non_expiring"] is True, k
-    # a superseded key stays until its reservation has run out: here the 3600 s token
+        assert epoch(k["max_exp"]) >= exp and not k["signed_non_expiring"], (expires_in, k)
     new = rotate_api(fresh)
     old = api_keys(fresh)[kid_of(tok)]
-    assert old["kid"] != new["kid"] and old["published"] and not old["current"], old
+    assert old["published"] and not old["current"], old
+    assert epoch(old["verifies_until"]) >= latest + 10, (latest, old)
+    forever = token(fresh, acct, access, expires_in=0)
+    assert kid_of(forever) == new["kid"]
+    assert cli_keys(fresh)[new["kid"]]["signed_non_expiring"] is True
 
 
 # ---------------------------------------------------------------- crashes
