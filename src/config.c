@@ -29,6 +29,7 @@ void config_init_defaults(struct config *c)
     c->signing_alg = xstrdup("EdDSA");
     c->panel_session_idle = 30 * 60;
     c->panel_session_lifetime = 12 * 3600;
+    c->key_reserve = 3600;
 }
 
 void config_cleanup(struct config *c)
@@ -172,6 +173,11 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
         if (parse_int(value, 1, PANEL_SESSION_MAX, &n))
             goto bad;
         c->panel_session_lifetime = n;
+    } else if (!strcmp(name, "key-reserve")) {
+        /* a superseded key stays published up to about twice this: at most 30 days */
+        if (parse_int(value, 1, 30 * 86400, &n))
+            goto bad;
+        c->key_reserve = n;
     } else if (!strcmp(name, "refresh-tokens")) {
         if (parse_bool(value, &c->refresh_tokens))
             goto bad;
@@ -232,6 +238,7 @@ static const char *const env_options[] = {
     "max-connections-per-address",
     "panel-session-idle",
     "panel-session-lifetime",
+    "key-reserve",
 };
 
 static int apply_env(struct config *c, char *err, size_t errsz)

@@ -32,6 +32,8 @@ struct config {
     char *signing_alg;               /* --signing-alg: "EdDSA" (default) or "ES256" */
     int64_t panel_session_idle;      /* seconds a panel session lives unused; default 1800 */
     int64_t panel_session_lifetime;  /* seconds a panel session lives at most; default 43200 */
+    int64_t key_reserve; /* --key-reserve: seconds the signing key's reservation runs ahead
+                          * of now; default 3600 */
 };
 
 void config_init_defaults(struct config *c);
@@ -40,7 +42,7 @@ void config_cleanup(struct config *c);
  * "max-token-lifetime", "refresh-tokens", "threads", "recheck-interval", "throttle-client",
  * "throttle-address", "throttle-window", "tls-cert", "tls-key", "max-connections",
  * "max-connections-per-address", "log-level",
- * "actions", "signing-alg", "panel-session-idle", "panel-session-lifetime").
+ * "actions", "signing-alg", "panel-session-idle", "panel-session-lifetime", "key-reserve").
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,
                size_t errsz) RC_MUST_CHECK;

@@ -42,6 +42,7 @@ const struct cli_option cli_serve_options[] = {
      .config_name = "max-connections-per-address"},
     {.name = "panel-session-idle", .kind = CLI_ARG, .config_name = "panel-session-idle"},
     {.name = "panel-session-lifetime", .kind = CLI_ARG, .config_name = "panel-session-lifetime"},
+    {.name = "key-reserve", .kind = CLI_ARG, .config_name = "key-reserve"},
     {.name = NULL},
 };
 

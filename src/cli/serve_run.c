@@ -3,9 +3,9 @@
  * processes (store revision → drop the access cache, load new revoked tokens, reload the
  * signing keys) at once when the store notifies them (PostgreSQL's LISTEN/NOTIFY), and in
  * any case every --recheck-interval seconds, in case a notification was missed. Once a
- * second, refresh the signing keys (a key due to stop verifying), and flush the usage
- * recorder and what the keys signed. Signals only set a flag; the main thread does the
- * stopping, and all of the store's maintenance. */
+ * second, refresh the signing keys (a key due to stop verifying), keep the signing key's
+ * reservation ahead (--key-reserve), and flush the usage recorder. Signals only set a flag;
+ * the main thread does the stopping, and all of the store's maintenance. */
 #include "cli/serve.h"
 #include "admin/admin.h"
 #include "common/log.h"
@@ -126,8 +126,9 @@ static void maintain(struct app *app)
         log_msg(LOG_WARN, "could not reload signing keys", NULL);
     revoked_tokens_prune(app->revoked, app->store, time_now());
     usage_flush(app->usage, app->store);
-    if (keyring_flush(app->keys))
-        log_msg(LOG_WARN, "could not record what the signing keys signed", NULL);
+    /* a failure here costs nothing yet: token_sign writes the reservation it needs */
+    if (keyring_reserve_ahead(app->keys))
+        log_msg(LOG_WARN, "could not extend the signing key's reservation", NULL);
 }
 
 int serve_run(struct app *app)
@@ -138,7 +139,7 @@ int serve_run(struct app *app)
         fprintf(stderr, "rcauth: --listen must be HOST:PORT, got '%s'\n", app->cfg.listen);
         return 2;
     }
-    if (app_open_keys(app) || keyring_start_signing(app->keys)) {
+    if (app_open_keys(app) || keyring_start_signing(app->keys, app->cfg.key_reserve)) {
         log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
         return 1;
     }
@@ -214,8 +215,6 @@ int serve_run(struct app *app)
     http_server_stop(srv);
     http_router_free(rt);
     usage_flush(app->usage, app->store);
-    if (keyring_flush(app->keys))
-        log_msg(LOG_WARN, "could not record what the signing keys signed", NULL);
     log_msg(LOG_INFO, "stopped", NULL);
     return 0;
 }

@@ -76,7 +76,8 @@ static void respond_tokens(struct app *app, const struct cached_access *a, const
         rc = refresh_encode(app->server_key, rc_claims, &rt);
     if (rc) {
         log_msg(LOG_ERROR, "cannot sign a token", "error", rc_strerror(rc), NULL);
-        oauth_error_respond(res, OAUTH_SERVER_ERROR, "the token could not be signed", false);
+        /* signing may first record the key's reservation: a store outage is a 503 */
+        oauth_store_error_respond(res, rc, "the token could not be signed");
         goto out;
     }
     struct jsonw w;

@@ -74,11 +74,11 @@ struct store_signing_key {
     uint8_t sealed_private[STORE_SEALED_MAX]; /* sealed with the server key */
     uint32_t sealed_len;
     int64_t created_at;
-    /* Lifetime (SPEC §4; the rule is src/token's): what the key signed, as flushed by the
-     * instances that signed with it, and when an admin retired it. */
+    /* Lifetime (SPEC §4; the rule is src/token's): the reservation the instances signing
+     * with the key record before they sign, and when an admin retired it. */
     int64_t retired_at;       /* 0 = not retired */
-    int64_t max_exp;          /* the latest exp of a token it signed; 0 = none recorded */
-    bool signed_non_expiring; /* it signed a token without exp */
+    int64_t max_exp;          /* no token it signed expires later; 0 = none reserved */
+    bool signed_non_expiring; /* it may have signed a token without exp */
 };
 
 struct store_audit_event {
@@ -194,10 +194,11 @@ struct store_ops {
     int (*signing_key_add)(struct store *s, const struct store_signing_key *k) RC_MUST_CHECK;
     /* Every key, oldest first (created_at, then insertion order), retired ones included. */
     int (*signing_key_list)(struct store *s, store_signing_key_cb cb, void *ctx) RC_MUST_CHECK;
-    /* Record what key kid signed: raise max_exp to max_exp (never lowers it) and set
+    /* Record key kid's reservation: raise max_exp to max_exp (never lowers it) and set
      * signed_non_expiring when non_expiring (never clears it), in one statement, so that
-     * instances flushing at once cannot lose each other's notes. Does not bump the
-     * revision (instances read it when they reload). An unknown kid changes nothing. */
+     * instances writing at once cannot lose each other's. Durable when it returns 0: the
+     * caller signs only then. Does not bump the revision (instances read it when they
+     * reload). An unknown kid changes nothing. */
     int (*signing_key_note)(struct store *s, const char *kid, int64_t max_exp,
                             bool non_expiring) RC_MUST_CHECK;
     /* Set retired_at if not yet set (retiring twice keeps the first time); bumps the

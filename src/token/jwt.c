@@ -4,8 +4,9 @@
  * kid, and a claims object with our claims. The kid picks the key and the key's algorithm
  * decides how the signature is checked; the header's alg must merely name it (RFC 8725
  * §3.1), so "none", HMAC-with-the-public-key and cross-algorithm tokens are refused. A kid
- * that is retired, or dropped by the lifetime rule, is not in the ring: unknown. The keys
- * are in keyring.c, their algorithms in ed25519.c and es256.c. */
+ * that is retired, or dropped by the lifetime rule, is not in the ring: unknown, once the
+ * ring has looked at the store for it. The keys and their reservations are in keyring.c,
+ * their algorithms in ed25519.c and es256.c. */
 #include "token/keyring_int.h"
 
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/timeutil.h"
 #include "common/xmalloc.h"
 
 #define TOKEN_MAX_LEN 8192 /* longer input is refused before any parsing */
@@ -80,12 +82,26 @@ static int signing_input(const struct key *k, const struct buf *payload, struct 
     return rc;
 }
 
+/* The compact JWS of payload signed with k, into tok (empty). */
+static int sign_with(const struct key *k, const struct buf *payload, struct buf *tok)
+{
+    uint8_t sig[KEY_SIG_MAX];
+    size_t sig_len = 0;
+    int rc = signing_input(k, payload, tok);
+    if (!rc)
+        rc = k->alg->sign(k, (const uint8_t *)tok->data, tok->len, sig, &sig_len);
+    if (!rc)
+        rc = buf_append_char(tok, '.');
+    if (!rc)
+        rc = append_b64(tok, sig, sig_len);
+    return rc;
+}
+
 int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c, struct buf *out)
 {
     const struct key_alg *ka = alg ? keyring_alg_find(alg) : keyring_sign_alg(kr);
+    const struct key *k;
     struct buf payload, tok;
-    uint8_t sig[KEY_SIG_MAX];
-    size_t sig_len = 0;
     int rc = RC_EINVAL;
     buf_init(&payload, PAYLOAD_MAX);
     buf_init(&tok, TOKEN_MAX_LEN); /* token_verify would refuse anything longer */
@@ -95,17 +111,20 @@ int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c
     if (rc)
         goto out;
     keyring_read_lock(kr);
-    const struct key *k = keyring_signer(kr, ka);
-    rc = k ? signing_input(k, &payload, &tok) : RC_ENOTFOUND;
-    if (!rc)
-        rc = k->alg->sign(k, (const uint8_t *)tok.data, tok.len, sig, &sig_len);
-    if (!rc)
-        keyring_note(k, c->exp); /* how long the key must keep verifying */
+    k = keyring_signer(kr, ka);
+    bool reserved = k && keyring_is_reserved(k, c->exp);
+    if (reserved)
+        rc = sign_with(k, &payload, &tok);
     keyring_read_unlock(kr);
-    if (!rc)
-        rc = buf_append_char(&tok, '.');
-    if (!rc)
-        rc = append_b64(&tok, sig, sig_len);
+    /* SPEC §4: the key must outlive its tokens, crash or not, so the store learns how long
+     * before the token exists (rarely: reservations run ahead of the tokens) */
+    if (!reserved) {
+        rc = keyring_reserve_lock(kr, ka, c->exp, &k);
+        if (!rc) {
+            rc = sign_with(k, &payload, &tok);
+            keyring_reserve_unlock(kr);
+        }
+    }
     if (!rc)
         rc = buf_append(out, tok.data, tok.len); /* all or nothing */
 out:
@@ -180,14 +199,17 @@ static bool typ_is_at_jwt(const char *typ)
     return strcasecmp(typ, TYP) == 0;
 }
 
-/* The kid picks the key; the header's alg must be exactly the key's algorithm. */
-static enum token_verdict check_signature(struct keyring *kr, const struct header *h,
-                                          const struct parts *p, const uint8_t *sig, size_t sig_len)
+/* The kid picks the key; the header's alg must be exactly the key's algorithm. *unknown
+ * tells whether the ring lacks the kid. */
+static enum token_verdict check_with_ring(struct keyring *kr, const struct header *h,
+                                          const struct parts *p, const uint8_t *sig, size_t sig_len,
+                                          bool *unknown)
 {
     enum token_verdict v = TOKEN_BAD_SIGNATURE;
     size_t input_len = p->len[0] + 1 + p->len[1];
     keyring_read_lock(kr);
     const struct key *k = keyring_find(kr, h->kid);
+    *unknown = !k;
     if (!k || strcmp(h->alg, k->alg->name) != 0)
         goto out;
     if (!typ_is_at_jwt(h->typ)) {
@@ -198,6 +220,19 @@ static enum token_verdict check_signature(struct keyring *kr, const struct heade
         v = TOKEN_VALID;
 out:
     keyring_read_unlock(kr);
+    return v;
+}
+
+/* A kid the ring does not know may be a key another instance has just made and signs with
+ * already: the ring looks at the store (rate-limited) and the check runs once more. */
+static enum token_verdict check_signature(struct keyring *kr, const struct header *h,
+                                          const struct parts *p, const uint8_t *sig, size_t sig_len)
+{
+    int64_t seen = time_mono_us();
+    bool unknown = false;
+    enum token_verdict v = check_with_ring(kr, h, p, sig, sig_len, &unknown);
+    if (unknown && keyring_catch_up(kr, seen))
+        v = check_with_ring(kr, h, p, sig, sig_len, &unknown);
     return v;
 }
 

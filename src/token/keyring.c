@@ -11,9 +11,16 @@
  * it in under the write lock, so readers wait at most for the swap. One loader at a time
  * (load_mutex). No SQL ever runs under the read lock.
  *
- * What each key signed (the latest exp, and whether a token without exp) is noted in memory
- * by token_sign with atomics, carried from set to set, and written to the store by
- * keyring_flush() about once a second: the request path never writes.
+ * Every instance looks at the store about once a second (keyring_refresh), and at once when
+ * a token names a kid it does not know or the JWKS is asked for (rate-limited): a key made by
+ * another instance verifies here as soon as that instance signs with it.
+ *
+ * A key's max_exp in the store is a reservation, written ahead: every token the key signed
+ * expires no later, and signed_non_expiring is set before it signs a token without exp. So
+ * the lifetime rule keeps a key as long as its tokens even when an instance crashes. The
+ * reservation of the key a process signs with is kept `reserve` seconds ahead of now by
+ * keyring_reserve_ahead() about once a second; token_sign writes only for a token that
+ * outlives it (at most once per `reserve` seconds per key) or for the first token without exp.
  *
  * Each JWS algorithm is one constant table (struct key_alg): ed25519.c, es256.c. JWS encoding
  * and decoding are in jwt.c. */
@@ -34,7 +41,8 @@
 static const struct key_alg *const algs[] = {&key_alg_eddsa, &key_alg_es256};
 #define ALG_COUNT (sizeof(algs) / sizeof(algs[0]))
 
-/* The published keys of one load from the store, immutable once published (but the notes). */
+/* The published keys of one load from the store, immutable once published (but the
+ * reservations). */
 struct keyset {
     struct key *keys; /* oldest first, as the store lists them */
     size_t n;
@@ -49,11 +57,14 @@ struct keyring {
     uint8_t server_key[32];
     const struct key_alg *sign_alg; /* what this process signs with */
     pthread_rwlock_t lock;          /* guards set against the swap */
-    pthread_mutex_t load_mutex;     /* one loader, rotation or flush at a time; guards below */
+    pthread_mutex_t load_mutex;     /* one loader or store writer at a time; guards below */
     struct keyset *set;             /* replaced only with load_mutex held */
     int64_t revision;               /* the store's revision when set was loaded */
     int64_t newest;                 /* the latest created_at in the store at that load */
     bool signing;                   /* keyring_start_signing(): keep a key of sign_alg */
+    int64_t reserve;                /* seconds reservations run ahead; 0 = just the token's */
+    int64_t looked_us;              /* monotonic start of the last look that set reflects */
+    int64_t kid_tat, jwks_tat;      /* rate limits of the looks forced by requests (GCRA) */
 };
 
 const struct key_alg *keyring_alg_find(const char *name)
@@ -188,30 +199,46 @@ static int keyset_build_jwks(struct keyset *set)
     return rc ? rc : jsonw_finish(&w);
 }
 
-/* ---- notes ---------------------------------------------------------------------------- */
+/* ---- reservations --------------------------------------------------------------------- */
 
-void keyring_note(const struct key *k, int64_t exp)
+bool keyring_is_reserved(const struct key *k, int64_t exp)
 {
-    struct key *m = (struct key *)k; /* the notes are the mutable part of a published key */
-    if (exp == 0) {
-        if (!__atomic_load_n(&m->noted_non_expiring, __ATOMIC_RELAXED))
-            __atomic_store_n(&m->noted_non_expiring, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    int64_t cur = __atomic_load_n(&m->noted_max_exp, __ATOMIC_RELAXED);
-    while (exp > cur && !__atomic_compare_exchange_n(&m->noted_max_exp, &cur, exp, true,
-                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
+    if (exp == 0)
+        return __atomic_load_n(&k->reserved_non_expiring, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&k->reserved_max_exp, __ATOMIC_ACQUIRE) >= exp;
 }
 
-static int64_t noted_max_exp(const struct key *k)
+/* Reserve in the store that k signs tokens expiring up to max_exp (0: no change), or without
+ * exp, then in memory: in that order, so that what token_sign trusts is always in the store.
+ * Caller holds load_mutex, and k is in kr->set. */
+static int reserve(struct keyring *kr, struct key *k, int64_t max_exp, bool non_expiring)
 {
-    return k ? __atomic_load_n(&k->noted_max_exp, __ATOMIC_RELAXED) : 0;
+    int rc = kr->st->ops->signing_key_note(kr->st, k->kid, max_exp, non_expiring);
+    if (rc)
+        return rc;
+    if (max_exp > __atomic_load_n(&k->reserved_max_exp, __ATOMIC_RELAXED))
+        __atomic_store_n(&k->reserved_max_exp, max_exp, __ATOMIC_RELEASE);
+    if (non_expiring)
+        __atomic_store_n(&k->reserved_non_expiring, 1, __ATOMIC_RELEASE);
+    return 0;
 }
 
-static bool noted_non_expiring(const struct key *k)
+/* The key that signs alg in the current set, or NULL. Caller holds load_mutex or the read
+ * lock. */
+static struct key *signer_of(const struct keyring *kr, const struct key_alg *alg)
 {
-    return k && __atomic_load_n(&k->noted_non_expiring, __ATOMIC_RELAXED);
+    size_t a = alg_index(alg);
+    return a < ALG_COUNT ? (struct key *)kr->set->signer[a] : NULL;
+}
+
+/* Keep the reservation of this process's signing key ahead of now. Caller holds load_mutex. */
+static int reserve_ahead(struct keyring *kr)
+{
+    struct key *k = kr->signing ? signer_of(kr, kr->sign_alg) : NULL;
+    int64_t now = time_now();
+    if (!k || __atomic_load_n(&k->reserved_max_exp, __ATOMIC_RELAXED) >= now + kr->reserve)
+        return 0;
+    return reserve(kr, k, now + 2 * kr->reserve, false);
 }
 
 /* ---- sealing -------------------------------------------------------------------------- */
@@ -283,9 +310,8 @@ static void rows_cleanup(struct rows *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* Every key of the store, judged now with what the store and this process know of what
- * each signed. r starts zeroed; the caller cleans it up, also on failure. Caller holds
- * load_mutex. */
+/* Every key of the store, judged now. r starts zeroed; the caller cleans it up, also on
+ * failure. Caller holds load_mutex. */
 static int rows_read(struct keyring *kr, struct rows *r)
 {
     int rc = kr->st->ops->signing_key_list(kr->st, row_collect, r);
@@ -294,14 +320,12 @@ static int rows_read(struct keyring *kr, struct rows *r)
     r->fate = xcalloc(r->n + 1, sizeof(*r->fate));
     for (size_t i = 0; i < r->n; i++) {
         const struct store_signing_key *row = &r->v[i];
-        const struct key *mine = keyset_find(kr->set, row->kid);
-        int64_t noted = noted_max_exp(mine);
         r->fate[i] = (struct key_fate){
             .alg = row->alg,
             .created_at = row->created_at,
             .retired_at = row->retired_at,
-            .max_exp = noted > row->max_exp ? noted : row->max_exp,
-            .non_expiring = row->signed_non_expiring || noted_non_expiring(mine),
+            .max_exp = row->max_exp,
+            .non_expiring = row->signed_non_expiring,
         };
     }
     keyring_judge(r->fate, r->n, time_now());
@@ -327,8 +351,8 @@ static int key_from_row(const struct keyring *kr, const struct store_signing_key
     memcpy(k->kid, row->kid, sizeof(k->kid));
     k->kid[sizeof(k->kid) - 1] = '\0';
     k->created_at = row->created_at;
-    k->noted_max_exp = k->stored_max_exp = row->max_exp;
-    k->noted_non_expiring = k->stored_non_expiring = row->signed_non_expiring;
+    k->reserved_max_exp = row->max_exp;
+    k->reserved_non_expiring = row->signed_non_expiring;
     int rc = unseal(kr, row, plain, &n);
     if (rc) {
         log_msg(LOG_ERROR, "cannot unseal a signing key: the server key does not match the store",
@@ -379,21 +403,13 @@ static int keyset_load(const struct keyring *kr, const struct rows *r, struct ke
     return keyset_build_jwks(set);
 }
 
-/* Swap in a new key set, carrying the notes of the keys it keeps; *set receives the old
- * one for the caller to free outside the lock. Under the write lock no signer is noting, so
- * nothing noted is lost. Caller holds load_mutex. */
+/* Swap in a new key set; *set receives the old one for the caller to free outside the lock.
+ * The reservations need no carrying: they are written to the store before memory, and the
+ * new set was read from the store under the same load_mutex. Caller holds load_mutex. */
 static void publish(struct keyring *kr, struct keyset **set, int64_t revision)
 {
     pthread_rwlock_wrlock(&kr->lock);
     struct keyset *old = kr->set;
-    for (size_t i = 0; i < (*set)->n; i++) {
-        struct key *k = &(*set)->keys[i];
-        const struct key *was = keyset_find(old, k->kid);
-        if (was && was->noted_max_exp > k->noted_max_exp)
-            k->noted_max_exp = was->noted_max_exp;
-        if (was && was->noted_non_expiring)
-            k->noted_non_expiring = 1;
-    }
     kr->set = *set;
     pthread_rwlock_unlock(&kr->lock);
     kr->revision = revision;
@@ -407,7 +423,7 @@ static int reload(struct keyring *kr)
 {
     struct keyset *set = keyset_new();
     struct rows r = {0};
-    int64_t revision = 0;
+    int64_t revision = 0, start = time_mono_us();
     int rc = kr->st->ops->revision(kr->st, &revision);
     if (!rc)
         rc = rows_read(kr, &r);
@@ -416,16 +432,19 @@ static int reload(struct keyring *kr)
     for (size_t i = 0; !rc && i < r.n; i++)
         if (r.v[i].created_at > kr->newest)
             kr->newest = r.v[i].created_at;
-    if (!rc)
+    if (!rc) {
         publish(kr, &set, revision);
+        kr->looked_us = start;
+    }
     rows_cleanup(&r);
     keyset_free(set);
     return rc;
 }
 
 /* Generate a key of alg, seal it and add it to the store. It is dated after every key of
- * the store so that it is the newest even when rotations come within one second. Caller
- * holds load_mutex and reloads. */
+ * the store so that it is the newest even when rotations come within one second. A key this
+ * process is to sign with is born with its reservation: its first tokens write nothing.
+ * Caller holds load_mutex and reloads. */
 static int create_key(struct keyring *kr, const struct key_alg *alg, char kid[STORE_KID_SIZE])
 {
     struct key k;
@@ -440,6 +459,8 @@ static int create_key(struct keyring *kr, const struct key_alg *alg, char kid[ST
         goto out;
     int64_t now = time_now();
     row.created_at = now > kr->newest ? now : kr->newest + 1;
+    if (kr->signing && alg == kr->sign_alg)
+        row.max_exp = now + 2 * kr->reserve;
     memcpy(row.kid, k.kid, sizeof(row.kid));
     memcpy(row.alg, alg->name, strlen(alg->name) + 1);
     memcpy(row.public_key, k.pub, k.pub_len);
@@ -463,10 +484,44 @@ out:
 static int ensure_signer(struct keyring *kr)
 {
     char kid[STORE_KID_SIZE];
-    if (!kr->signing || kr->set->signer[alg_index(kr->sign_alg)])
+    if (!kr->signing || signer_of(kr, kr->sign_alg))
         return 0;
     int rc = create_key(kr, kr->sign_alg, kid);
     return rc ? rc : reload(kr);
+}
+
+/* Look at the store: reload when another process changed it, or when a key is due to stop
+ * verifying (judged again on the store's newest reservations: another instance may have
+ * raised one); and keep a key to sign with. Caller holds load_mutex. */
+static int look(struct keyring *kr)
+{
+    int64_t revision = 0, drop = kr->set->next_drop, start = time_mono_us();
+    int rc = kr->st->ops->revision(kr->st, &revision);
+    if (!rc && (revision != kr->revision || (drop && time_now() >= drop)))
+        rc = reload(kr);
+    else if (!rc)
+        kr->looked_us = start;
+    return rc ? rc : ensure_signer(kr);
+}
+
+/* GCRA (a token bucket as one time): true when a look may start at now — at most
+ * KEYRING_CATCH_UP_BURST at once, then one per KEYRING_CATCH_UP_US. */
+static bool limit_take(int64_t *tat, int64_t now)
+{
+    int64_t t = *tat > now ? *tat : now;
+    if (t - now > (KEYRING_CATCH_UP_BURST - 1) * (int64_t)KEYRING_CATCH_UP_US)
+        return false;
+    *tat = t + KEYRING_CATCH_UP_US;
+    return true;
+}
+
+/* Make the set reflect a look at the store begun after seen_us, within the rate limit tat.
+ * Returns true when it does. Caller holds load_mutex: a look in flight is waited for. */
+static bool catch_up(struct keyring *kr, int64_t seen_us, int64_t *tat)
+{
+    if (kr->looked_us < seen_us && limit_take(tat, time_mono_us()))
+        (void)look(kr); /* a failure leaves looked_us as it was */
+    return kr->looked_us >= seen_us;
 }
 
 /* ---- the interface -------------------------------------------------------------------- */
@@ -489,6 +544,7 @@ int keyring_open(struct store *st, const uint8_t server_key[32], const char *alg
     pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&kr->load_mutex, NULL);
     kr->set = keyset_new();
+    kr->looked_us = INT64_MIN;
 
     pthread_mutex_lock(&kr->load_mutex);
     int rc = reload(kr);
@@ -512,13 +568,18 @@ void keyring_free(struct keyring *kr)
     free(kr);
 }
 
-int keyring_start_signing(struct keyring *kr)
+int keyring_start_signing(struct keyring *kr, int64_t reserve)
 {
+    if (reserve < 0)
+        return RC_EINVAL;
     pthread_mutex_lock(&kr->load_mutex);
     kr->signing = true;
+    kr->reserve = reserve;
     /* Two instances starting on an empty store may both create a key: both are kept and
      * the newest signs everywhere once each has reloaded. */
     int rc = ensure_signer(kr);
+    if (!rc)
+        rc = reserve_ahead(kr);
     pthread_mutex_unlock(&kr->load_mutex);
     return rc;
 }
@@ -530,19 +591,50 @@ const char *keyring_alg(const struct keyring *kr)
 
 int keyring_refresh(struct keyring *kr)
 {
-    /* Another thread is loading or rotating: it will publish what the store holds. */
-    if (pthread_mutex_trylock(&kr->load_mutex) != 0)
-        return 0;
-    int64_t revision = 0, drop = kr->set->next_drop;
-    int rc = kr->st->ops->revision(kr->st, &revision);
-    /* A key due to be dropped is judged again on the store's newest notes: another
-     * instance may have signed with it later than this one knows. */
-    if (!rc && (revision != kr->revision || (drop && time_now() >= drop)))
-        rc = reload(kr);
-    if (!rc)
-        rc = ensure_signer(kr);
+    /* waits for a holder rather than skip: a request's catch-up may hold it briefly */
+    pthread_mutex_lock(&kr->load_mutex);
+    int rc = look(kr);
     pthread_mutex_unlock(&kr->load_mutex);
     return rc;
+}
+
+int keyring_reserve_ahead(struct keyring *kr)
+{
+    pthread_mutex_lock(&kr->load_mutex);
+    int rc = reserve_ahead(kr);
+    pthread_mutex_unlock(&kr->load_mutex);
+    return rc;
+}
+
+int keyring_reserve_lock(struct keyring *kr, const struct key_alg *alg, int64_t exp,
+                         const struct key **k)
+{
+    pthread_mutex_lock(&kr->load_mutex);
+    struct key *key = signer_of(kr, alg);
+    int rc = key ? 0 : RC_ENOTFOUND;
+    /* a token that outlives the reservation moves it a whole reserve past its exp, so that
+     * the next such token of the key is likely covered */
+    if (key && !keyring_is_reserved(key, exp))
+        rc = exp ? reserve(kr, key, exp + kr->reserve, false) : reserve(kr, key, 0, true);
+    if (rc) {
+        pthread_mutex_unlock(&kr->load_mutex);
+        return rc;
+    }
+    *k = key;
+    return 0;
+}
+
+void keyring_reserve_unlock(struct keyring *kr)
+{
+    pthread_mutex_unlock(&kr->load_mutex);
+}
+
+bool keyring_catch_up(struct keyring *kr, int64_t seen_us)
+{
+    pthread_mutex_lock(&kr->load_mutex);
+    bool fresh = catch_up(kr, seen_us, &kr->kid_tat);
+    pthread_mutex_unlock(&kr->load_mutex);
+    return fresh;
 }
 
 int keyring_rotate(struct keyring *kr, const char *alg, char *kid_out)
@@ -614,51 +706,14 @@ int keyring_list(struct keyring *kr, keyring_list_cb cb, void *ctx)
     return rc;
 }
 
-struct pending_note {
-    char kid[STORE_KID_SIZE];
-    int64_t max_exp;
-    bool non_expiring;
-};
-
-int keyring_flush(struct keyring *kr)
-{
-    struct pending_note *todo = NULL;
-    size_t n = 0;
-    int rc = 0;
-    pthread_mutex_lock(&kr->load_mutex);
-    struct keyset *set = kr->set; /* stays: only this mutex's holder swaps it */
-    keyring_read_lock(kr);
-    for (size_t i = 0; i < set->n; i++) {
-        const struct key *k = &set->keys[i];
-        int64_t max_exp = noted_max_exp(k);
-        bool non_expiring = noted_non_expiring(k);
-        if (max_exp <= k->stored_max_exp && non_expiring == k->stored_non_expiring)
-            continue;
-        if (!todo)
-            todo = xcalloc(set->n, sizeof(*todo));
-        memcpy(todo[n].kid, k->kid, sizeof(todo[n].kid));
-        todo[n].max_exp = max_exp;
-        todo[n++].non_expiring = non_expiring;
-    }
-    keyring_read_unlock(kr);
-    for (size_t i = 0; i < n; i++) {
-        struct key *k = (struct key *)keyset_find(set, todo[i].kid);
-        int one = kr->st->ops->signing_key_note(kr->st, todo[i].kid, todo[i].max_exp,
-                                                todo[i].non_expiring);
-        if (one) {
-            rc = one;
-            continue;
-        }
-        k->stored_max_exp = todo[i].max_exp;
-        k->stored_non_expiring = todo[i].non_expiring;
-    }
-    pthread_mutex_unlock(&kr->load_mutex);
-    free(todo);
-    return rc;
-}
-
 int keyring_jwks(struct keyring *kr, struct buf *out)
 {
+    int64_t seen = time_mono_us();
+    pthread_mutex_lock(&kr->load_mutex);
+    /* a verifier meeting a kid made moments ago by another instance fetches the set here;
+     * when the store cannot be read, the keys already loaded are the best answer */
+    (void)catch_up(kr, seen, &kr->jwks_tat);
+    pthread_mutex_unlock(&kr->load_mutex);
     keyring_read_lock(kr);
     int rc = buf_append(out, kr->set->jwks.data, kr->set->jwks.len);
     keyring_read_unlock(kr);
@@ -679,8 +734,7 @@ void keyring_read_unlock(struct keyring *kr)
 
 const struct key *keyring_signer(const struct keyring *kr, const struct key_alg *alg)
 {
-    size_t a = alg_index(alg);
-    return a < ALG_COUNT ? kr->set->signer[a] : NULL;
+    return signer_of(kr, alg);
 }
 
 const struct key *keyring_find(const struct keyring *kr, const char *kid)

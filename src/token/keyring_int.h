@@ -48,7 +48,7 @@ struct key_alg {
 extern const struct key_alg key_alg_eddsa; /* ed25519.c */
 extern const struct key_alg key_alg_es256; /* es256.c */
 
-/* A signing key in memory. Immutable once published in the ring, except the notes. */
+/* A signing key in memory. Immutable once published in the ring, except its reservation. */
 struct key {
     const struct key_alg *alg;
     char kid[STORE_KID_SIZE];
@@ -59,14 +59,12 @@ struct key {
         uint8_t ed25519_sk[crypto_sign_SECRETKEYBYTES]; /* seed || public key */
         void *evp_pkey;                                 /* ES256: EVP_PKEY * */
     } priv;
-    /* What this process signed with the key: raised by token_sign() under the read lock
-     * with atomics (keyring_note), carried into the next key set, and written to the store
-     * by keyring_flush(). */
-    int64_t noted_max_exp;
-    int noted_non_expiring;
-    /* What the store holds, as far as this process knows (load_mutex). */
-    int64_t stored_max_exp;
-    bool stored_non_expiring;
+    /* The key's reservation in the store as far as this process knows: loaded with the key,
+     * raised only after the store accepted a higher one, so never ahead of the store. Read
+     * by token_sign under the read lock with atomics (keyring_is_reserved); raised under
+     * load_mutex. */
+    int64_t reserved_max_exp;
+    int reserved_non_expiring;
 };
 
 /* The algorithm named name (exact match), or NULL when rcauth cannot sign with it. */
@@ -85,15 +83,43 @@ const struct key *keyring_signer(const struct keyring *kr, const struct key_alg 
 const struct key *keyring_find(const struct keyring *kr, const char *kid);
 /* The algorithm this process signs with (keyring_open's alg). */
 const struct key_alg *keyring_sign_alg(const struct keyring *kr);
-/* Note that k signed a token with exp (0 = does not expire). Lock-free; under the read
- * lock that found k. */
-void keyring_note(const struct key *k, int64_t exp);
+
+/* ---- reservations and freshness (keyring.c) ------------------------------------------- */
+
+/* Whether the store holds a reservation of k covering a token with exp (0 = no exp):
+ * max_exp >= exp, or the non-expiring flag. Lock-free; under the read lock that found k. */
+bool keyring_is_reserved(const struct key *k, int64_t exp);
+/* token_sign's slow path, when the key it found was not reserved for exp: take the loader
+ * lock (no key set is swapped while it is held), make sure that the current key of alg is
+ * reserved for exp — checking again, another thread may have done it — by writing
+ * max_exp = exp + the ring's reserve (or the non-expiring flag) to the store when not, and
+ * give that key. On success the caller signs with *k, then calls keyring_reserve_unlock();
+ * on failure nothing is held: RC_ENOTFOUND when alg has no current key, or the store's
+ * error. */
+int keyring_reserve_lock(struct keyring *kr, const struct key_alg *alg, int64_t exp,
+                         const struct key **k) RC_MUST_CHECK;
+void keyring_reserve_unlock(struct keyring *kr);
+
+/* Looks at the store forced by requests (a token's unknown kid, the JWKS) are rate-limited
+ * per ring and per cause: at most this many at once, then one per interval, so that tokens
+ * with made-up kids cannot turn into a flood of store reads. */
+#define KEYRING_CATCH_UP_BURST 4
+#define KEYRING_CATCH_UP_US (100 * 1000)
+
+/* A token names a kid that the ring did not know when it looked it up, at monotonic time
+ * seen_us (time_mono_us, taken before the lookup). Another instance may have just made that
+ * key: unless a look at the store begun after seen_us already did it, look now (when the
+ * rate limit allows; a look in flight is waited for, not repeated), reloading if the store's
+ * revision moved. Returns true when the lookup is worth one more try. Thread-safe; never
+ * under the read lock. */
+bool keyring_catch_up(struct keyring *kr, int64_t seen_us);
 
 /* ---- the lifetime rule (lifetime.c) --------------------------------------------------- */
 
-/* After a newer key of its algorithm exists and its last token is dead, a key stays this
- * long: other instances pick a rotation up within 5 s (SPEC §4) and flush what they signed
- * within about a second, so by then the store knows the last exp the key signed. */
+/* After a newer key of its algorithm exists and its reservation has run out, a key stays
+ * this long: other instances pick a rotation up within 5 s (SPEC §4), and until then may
+ * still raise the reservation before signing with the old key; a key due to go is judged
+ * again on the store's reservation, which by then no one raises any more. */
 #define KEY_GRACE_SECONDS 10
 
 /* What the rule needs of one key, and what it decides. */
@@ -102,8 +128,8 @@ struct key_fate {
     const char *alg;
     int64_t created_at;
     int64_t retired_at;
-    int64_t max_exp;
-    bool non_expiring;
+    int64_t max_exp;   /* the reservation: no token of the key expires later */
+    bool non_expiring; /* it may have signed a token without exp */
     /* out */
     int64_t rotated_at; /* created_at of the next key of its algorithm; 0 = none */
     int64_t drop_at;    /* when it stops being published; 0 = not on its own */

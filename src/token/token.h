@@ -55,18 +55,20 @@ int keyring_open(struct store *st, const uint8_t server_key[32], const char *alg
                  struct keyring **out) RC_MUST_CHECK;
 void keyring_free(struct keyring *kr);
 /* This process issues tokens: when the store has no current key of the ring's algorithm,
- * create one, now and at every later keyring_refresh() (after an admin retired it). */
-int keyring_start_signing(struct keyring *kr) RC_MUST_CHECK;
+ * create one, now and at every later keyring_refresh() (after an admin retired it); and keep
+ * the reservation of that key (keyring_reserve_ahead) `reserve` seconds ahead of now, so
+ * that tokens living up to `reserve` seconds cost no store write. */
+int keyring_start_signing(struct keyring *kr, int64_t reserve) RC_MUST_CHECK;
 /* The algorithm this process signs with ("EdDSA" or "ES256"). */
 const char *keyring_alg(const struct keyring *kr);
-/* Reload from the store when another process changed it, or when a key is due to stop
+/* Look at the store: reload when another process changed it, or when a key is due to stop
  * verifying by the lifetime rule (thread-safe; cheap when nothing is due). Call about once
  * a second: a rotation elsewhere is signing here within that time. */
 int keyring_refresh(struct keyring *kr) RC_MUST_CHECK;
-/* Write what this process noted about the tokens each key signed (the latest exp, and
- * whether one had no exp) to the store. Call about once a second and at exit; the request
- * path only notes in memory. */
-int keyring_flush(struct keyring *kr) RC_MUST_CHECK;
+/* Keep the reservation of the current key this process signs with ahead: when the store's
+ * max_exp of that key (as far as this process knows) is less than now + reserve, raise it
+ * to now + 2 x reserve. Call about once a second; does nothing unless the ring signs. */
+int keyring_reserve_ahead(struct keyring *kr) RC_MUST_CHECK;
 /* Create a new key of alg ("EdDSA" or "ES256"; NULL = the ring's), store it, and make it
  * the current key of that algorithm; the previous one keeps verifying until none of its
  * tokens can be live. kid_out (STORE_KID_SIZE) may be NULL. RC_EINVAL for another alg. */
@@ -77,7 +79,8 @@ int keyring_rotate(struct keyring *kr, const char *alg, char *kid_out) RC_MUST_C
  * algorithm (rotate first). */
 int keyring_retire(struct keyring *kr, const char *kid, bool *newly) RC_MUST_CHECK;
 /* Append the JWKS document {"keys":[…]} (RFC 7517 §5): the public halves of the keys that
- * verify. All or nothing (RC_ELIMIT past out's cap). */
+ * verify, after a look at the store (rate-limited) so that a key another instance has just
+ * made is in it. All or nothing (RC_ELIMIT past out's cap). */
 int keyring_jwks(struct keyring *kr, struct buf *out) RC_MUST_CHECK;
 
 /* One key of the store and its fate now, for listings. */
@@ -85,8 +88,8 @@ struct keyring_key_info {
     const struct store_signing_key *row; /* borrowed: kid, alg, public half, created_at,
                                           * retired_at; the sealed half is no one's business */
     int64_t rotated_at;                  /* a newer key of its algorithm was made; 0 = none */
-    int64_t max_exp;          /* the latest exp it signed, this process's notes included */
-    bool signed_non_expiring; /* it signed a token without exp */
+    int64_t max_exp;          /* its reservation: every token it signed expires by then */
+    bool signed_non_expiring; /* it may have signed a token without exp */
     bool current;             /* it signs its algorithm */
     bool published;           /* in the JWKS, verifying */
     int64_t drop_at;          /* when it stops verifying on its own; 0 = not on its own */
@@ -104,12 +107,17 @@ void keyring_write_jwk(const struct store_signing_key *row, struct jsonw *w);
 void token_routes_register(struct http_router *rt);
 
 /* Sign claims as a JWT with the current key of alg (NULL = the ring's): header
- * {"alg":…,"typ":"at+jwt","kid":…}. Appends the compact JWS to out. Thread-safe; notes the
- * token's exp in memory for keyring_flush(). RC_ENOTFOUND when alg has no current key. */
+ * {"alg":…,"typ":"at+jwt","kid":…}. Appends the compact JWS to out. Thread-safe. Before a
+ * token exists, the store holds a reservation of its key covering it (max_exp >= its exp,
+ * or the key's non-expiring flag), so that the key outlives it even across a crash; when
+ * the reservation does not cover it yet, it is written first (outside the read lock), and
+ * its failure is returned: no token. RC_ENOTFOUND when alg has no current key. */
 int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c,
                struct buf *out) RC_MUST_CHECK;
 /* Verify a compact JWS: the kid picks the key, the key's algorithm checks the signature,
- * then typ "at+jwt" and the claims are read, and exp is compared with now.
+ * then typ "at+jwt" and the claims are read, and exp is compared with now. A kid the ring
+ * does not know makes it look at the store (rate-limited) and check again: another instance
+ * may have just made that key.
  * On TOKEN_VALID and TOKEN_EXPIRED, out is filled (caller cleans it up); otherwise out is
  * left empty. Thread-safe. */
 enum token_verdict token_verify(struct keyring *kr, const char *jwt, size_t len, int64_t now,

@@ -33,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     close(fd);
     log_set_level(LOG_ERROR);
     if (store_open(path, &st) || st->ops->migrate(st) ||
-        keyring_open(st, server_key, "EdDSA", &ring) || keyring_start_signing(ring) ||
+        keyring_open(st, server_key, "EdDSA", &ring) || keyring_start_signing(ring, 3600) ||
         keyring_rotate(ring, "ES256", NULL))
         abort();
     unlink(path); /* the connection keeps it; nothing is left behind */

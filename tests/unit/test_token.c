@@ -627,7 +627,9 @@ static void test_refresh(void **state)
     char kid[STORE_KID_SIZE];
     assert_int_equal(keyring_rotate(other, "EdDSA", kid), 0);
     char *t = sign_new(other, 0);
-    assert_int_equal(verify(f->kr, t), TOKEN_BAD_SIGNATURE); /* not seen yet */
+    char *t0 = sign_new(f->kr, 0);
+    char *k0 = kid_of(t0);
+    assert_string_not_equal(k0, kid); /* not seen yet: the old key signs here */
     assert_int_equal(keyring_refresh(f->kr), 0);
     assert_int_equal(f->st->list_calls, calls + 2); /* rotate's reload, then ours */
     assert_int_equal(verify(f->kr, t), TOKEN_VALID);
@@ -645,8 +647,112 @@ static void test_refresh(void **state)
 
     keyring_free(other);
     free(t);
+    free(t0);
+    free(k0);
     free(t2);
     free(k2);
+}
+
+/* A structurally sound token naming kid, with a signature no key made. malloc'd. */
+static char *unknown_kid_token(const char *kid)
+{
+    char *h = header_for("EdDSA", "at+jwt", kid);
+    char *h64 = b64(h, strlen(h)), *p64 = b64(GOOD_PAYLOAD, strlen(GOOD_PAYLOAD));
+    uint8_t sig[64] = {0};
+    char *s64 = b64(sig, sizeof(sig));
+    size_t n = strlen(h64) + strlen(p64) + strlen(s64) + 3;
+    char *t = malloc(n);
+    snprintf(t, n, "%s.%s.%s", h64, p64, s64);
+    free(h);
+    free(h64);
+    free(p64);
+    free(s64);
+    return t;
+}
+
+/* At most what the rate limit allows since t0_us (the burst, then one per interval, plus
+ * one for the interval under way). */
+static void assert_within_limit(int looks, int64_t t0_us)
+{
+    int64_t allowed = KEYRING_CATCH_UP_BURST + (time_mono_us() - t0_us) / KEYRING_CATCH_UP_US + 1;
+    assert_true(looks >= 1);
+    assert_true(looks <= allowed);
+}
+
+/* A key another instance has just made verifies here at once, and is in the JWKS: a kid the
+ * ring does not know makes it look at the store, as does the JWKS. Made-up kids cost at
+ * most what the rate limit allows, and a look begun after a miss answers it for free. */
+static void test_catch_up(void **state)
+{
+    struct fx *f = *state;
+    struct keyring *other = NULL; /* another instance on the same store */
+    assert_int_equal(ring_open(&f->st->base, "EdDSA", &other), 0);
+    char kid[STORE_KID_SIZE];
+    assert_int_equal(keyring_rotate(other, NULL, kid), 0);
+    char *t = sign_new(other, NOW + 60), *k = kid_of(t);
+    assert_string_equal(k, kid);
+    int revs = f->st->revision_calls, lists = f->st->list_calls;
+    assert_int_equal(verify(f->kr, t), TOKEN_VALID);
+    assert_int_equal(f->st->list_calls, lists + 1);    /* one reload */
+    assert_int_equal(f->st->revision_calls, revs + 2); /* the look's, then the reload's */
+    assert_int_equal(verify(f->kr, t), TOKEN_VALID);   /* known now: nothing read */
+    assert_int_equal(f->st->revision_calls, revs + 2);
+    char *t2 = sign_new(f->kr, 0), *k2 = kid_of(t2);
+    assert_string_equal(k2, kid); /* and it signs here too */
+
+    /* the JWKS looks at the store first */
+    assert_int_equal(keyring_rotate(other, NULL, kid), 0);
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    assert_int_equal(keyring_jwks(f->kr, &b), 0);
+    assert_non_null(strstr(buf_str(&b), kid));
+
+    /* made-up kids: the store's revision is read at most as the limit allows, and nothing
+     * is reloaded since it did not move */
+    lists = f->st->list_calls;
+    revs = f->st->revision_calls;
+    int64_t t0 = time_mono_us();
+    for (int i = 0; i < 2000; i++) {
+        char made_up[32];
+        snprintf(made_up, sizeof(made_up), "made-up-%d", i);
+        char *u = unknown_kid_token(made_up);
+        assert_int_equal(verify(f->kr, u), TOKEN_BAD_SIGNATURE);
+        free(u);
+    }
+    assert_within_limit(f->st->revision_calls - revs, t0);
+    assert_int_equal(f->st->list_calls, lists);
+    /* the JWKS has a limit of its own: a flood of unknown kids cannot keep it stale */
+    assert_int_equal(keyring_rotate(other, NULL, kid), 0);
+    buf_reset(&b);
+    assert_int_equal(keyring_jwks(f->kr, &b), 0);
+    assert_non_null(strstr(buf_str(&b), kid));
+    revs = f->st->revision_calls;
+    t0 = time_mono_us();
+    for (int i = 0; i < 2000; i++) {
+        buf_reset(&b);
+        assert_int_equal(keyring_jwks(f->kr, &b), 0);
+    }
+    assert_within_limit(f->st->revision_calls - revs, t0);
+
+    /* a look begun after the miss (here a refresh) answers it without reading */
+    int64_t seen = time_mono_us();
+    assert_int_equal(keyring_refresh(f->kr), 0);
+    revs = f->st->revision_calls;
+    assert_true(keyring_catch_up(f->kr, seen));
+    assert_int_equal(f->st->revision_calls, revs);
+    /* a slot later, a real new kid is found again */
+    assert_int_equal(keyring_rotate(other, NULL, kid), 0);
+    char *t3 = sign_new(other, NOW + 60);
+    usleep(KEYRING_CATCH_UP_US);
+    assert_int_equal(verify(f->kr, t3), TOKEN_VALID);
+
+    buf_cleanup(&b);
+    keyring_free(other);
+    free(t);
+    free(k);
+    free(t2);
+    free(k2);
+    free(t3);
 }
 
 /* Two instances create the first key at once: the store ends up with two keys. */
@@ -782,10 +888,10 @@ static void test_sqlite_store(void **state)
     char *k2 = kid_of(t2);
     assert_string_equal(k2, kid2);
     assert_string_not_equal(kid1, kid2);
-    /* the other instance sees the rotation on refresh */
-    assert_int_equal(verify(other, t2), TOKEN_BAD_SIGNATURE);
-    assert_int_equal(keyring_refresh(other), 0);
+    /* the other instance verifies the new key's token at once: it looks at the store for a
+     * kid it does not know */
     assert_int_equal(verify(other, t2), TOKEN_VALID);
+    assert_int_equal(keyring_refresh(other), 0);
     char *t3 = sign_new(other, 0);
     char *k3 = kid_of(t3);
     assert_string_equal(k3, kid2);
@@ -827,18 +933,26 @@ static void test_sqlite_store(void **state)
 
 /* ---- threads ----------------------------------------------------------------------------- */
 
+#define WORK_N 200
+
 struct worker {
     struct keyring *kr;
     int failures;
+    char kid[WORK_N][STORE_KID_SIZE]; /* what signed each token */
+    int64_t exp[WORK_N];
 };
 
 static void *work(void *arg)
 {
     struct worker *w = arg;
-    for (int i = 0; i < 200; i++) {
-        char *t = sign_alg(w->kr, i % 2 ? "ES256" : "EdDSA", i % 3 ? NOW + i : 0);
+    for (int i = 0; i < WORK_N; i++) {
+        w->exp[i] = i % 3 ? NOW + i * 100 : 0;
+        char *t = sign_alg(w->kr, i % 2 ? "ES256" : "EdDSA", w->exp[i]);
+        char *kid = kid_of(t);
+        snprintf(w->kid[i], sizeof(w->kid[i]), "%s", kid);
         if (verify(w->kr, t) != TOKEN_VALID)
             w->failures++;
+        free(kid);
         free(t);
         if (keyring_refresh(w->kr) != 0)
             w->failures++;
@@ -847,21 +961,21 @@ static void *work(void *arg)
 }
 
 /* Signers of both algorithms, verifiers and refreshers in parallel with rotations of both
- * and flushes. The fake store is not thread-safe, but the ring touches it only under its
- * loader lock. */
+ * and the reservations kept ahead. The fake store is not thread-safe, but the ring touches
+ * it only under its loader lock. */
 static void test_threads(void **state)
 {
     struct fx *f = *state;
     pthread_t th[4];
-    struct worker w[4];
+    struct worker *w = calloc(4, sizeof(*w));
     assert_int_equal(keyring_rotate(f->kr, "ES256", NULL), 0);
     for (int i = 0; i < 4; i++) {
-        w[i] = (struct worker){.kr = f->kr, .failures = 0};
+        w[i].kr = f->kr;
         assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
     }
     for (int i = 0; i < 6; i++) {
         assert_int_equal(keyring_rotate(f->kr, i % 2 ? "ES256" : "EdDSA", NULL), 0);
-        assert_int_equal(keyring_flush(f->kr), 0);
+        assert_int_equal(keyring_reserve_ahead(f->kr), 0);
         usleep(2000);
     }
     for (int i = 0; i < 4; i++) {
@@ -869,15 +983,17 @@ static void test_threads(void **state)
         assert_int_equal(w[i].failures, 0);
     }
     assert_int_equal(f->st->n, 8);
-    /* what was signed reached the store, and nothing else: exps were NOW + 1..199 or none */
-    assert_int_equal(keyring_flush(f->kr), 0);
-    int noted = 0;
-    for (size_t i = 0; i < f->st->n; i++) {
-        int64_t e = f->st->keys[i].max_exp;
-        noted += f->st->keys[i].signed_non_expiring || e != 0;
-        assert_true(e == 0 || (e > NOW && e < NOW + 200));
-    }
-    assert_true(noted > 0);
+    /* every token was covered by its key's reservation in the store */
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < WORK_N; j++) {
+            const struct store_signing_key *row = fake_row(f->st, w[i].kid[j]);
+            assert_non_null(row);
+            if (w[i].exp[j])
+                assert_true(row->max_exp >= w[i].exp[j]);
+            else
+                assert_true(row->signed_non_expiring);
+        }
+    free(w);
 }
 
 /* ---- cost -------------------------------------------------------------------------------- */
@@ -930,6 +1046,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stored_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catch_up, setup, teardown),
         cmocka_unit_test(test_first_key_race),
         cmocka_unit_test_setup_teardown(test_wrong_server_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jwks, setup, teardown),

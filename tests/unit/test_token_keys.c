@@ -2,10 +2,10 @@
 /* Unit tests of the signing keys of src/token beyond EdDSA basics: ES256 (RFC 7518 §3.4)
  * signatures and their DER <-> R || S conversion, checked against OpenSSL's own encoder;
  * algorithm confusion between EdDSA and ES256 keys; retirement; the lifetime rule, as a pure
- * function and through the ring (keys dropped once no token they signed can be live, kept
- * while they signed a token without exp); the notes of what each key signed and their flush;
- * the SQLite operations and migration behind them; the cost of ES256 per operation. Both
- * algorithms under threads are in test_token.c. */
+ * function and through the ring (keys dropped once their reservation has run out, kept
+ * while they may have signed a token without exp); the reservations written ahead of the
+ * tokens, and a failure to write one; the SQLite operations and migration behind them; the
+ * cost of ES256 per operation. Both algorithms under threads are in test_token.c. */
 #include "token_fixture.h"
 
 #include <openssl/bn.h>
@@ -521,22 +521,23 @@ static struct keyring_key_info info_of(struct keyring *kr, const char *kid)
     return fi.info;
 }
 
-/* The ring drops a superseded key once no token it signed can be live, judging on what the
- * store and this process know; a key that signed a token without exp stays. Time is moved
- * by backdating the rotation in the fake store. */
+/* The ring drops a superseded key once its reservation has run out, plus the grace; a key
+ * that may have signed a token without exp stays. Time is moved by backdating the rotation
+ * and the reservations in the fake store. */
 static void test_lifetime_ring(void **state)
 {
     struct fx *f = *state;
     int64_t now = time_now();
     char kid2[STORE_KID_SIZE], kid3[STORE_KID_SIZE], kid4[STORE_KID_SIZE];
 
-    /* key 1 signed only a token dead 30 s ago; the rotation is 20 s old */
+    /* key 1's reservation ran out 30 s ago; the rotation is 20 s old */
     char *t1 = sign_new(f->kr, now - 30), *kid1 = kid_of(t1);
     assert_int_equal(keyring_rotate(f->kr, "EdDSA", kid2), 0);
-    assert_int_equal(verify(f->kr, t1), TOKEN_EXPIRED); /* still known: within the grace */
+    assert_int_equal(verify(f->kr, t1), TOKEN_EXPIRED); /* still known: reserved ahead */
     struct keyring_key_info i1 = info_of(f->kr, kid1);
     assert_true(i1.published && !i1.current);
-    assert_int_equal(i1.max_exp, now - 30); /* noted in memory, not flushed yet */
+    assert_true(i1.max_exp >= now + RESERVE); /* the reservation, not the token's exp */
+    fake_row(f->st, kid1)->max_exp = now - 30;
     fake_row(f->st, kid2)->created_at = now - 20;
     f->st->revision++;
     assert_int_equal(keyring_refresh(f->kr), 0);
@@ -547,18 +548,19 @@ static void test_lifetime_ring(void **state)
     assert_int_equal(i1.rotated_at, now - 20);
     assert_int_equal(i1.drop_at, now - 10);
 
-    /* key 2 signed a token without exp, noted only in this process's memory so far */
+    /* key 2 signs a token without exp: the store knows before the token exists */
+    int notes = f->st->note_calls;
     char *t2 = sign_new(f->kr, 0), *k2 = kid_of(t2);
     assert_string_equal(k2, kid2);
+    assert_true(fake_row(f->st, kid2)->signed_non_expiring);
+    assert_int_equal(f->st->note_calls, notes + 1);
     assert_int_equal(keyring_rotate(f->kr, "EdDSA", kid3), 0);
+    fake_row(f->st, kid2)->max_exp = now - 30;
     fake_row(f->st, kid3)->created_at = now - 20;
     f->st->revision++;
     assert_int_equal(keyring_refresh(f->kr), 0);
-    assert_int_equal(verify(f->kr, t2), TOKEN_VALID); /* the notes kept it */
-    assert_false(fake_row(f->st, kid2)->signed_non_expiring);
-    assert_int_equal(keyring_flush(f->kr), 0);
-    assert_true(fake_row(f->st, kid2)->signed_non_expiring);
-    struct keyring *other = NULL; /* an instance that never saw the notes */
+    assert_int_equal(verify(f->kr, t2), TOKEN_VALID); /* the flag keeps it */
+    struct keyring *other = NULL;                     /* another instance */
     assert_int_equal(ring_open(&f->st->base, "EdDSA", &other), 0);
     assert_int_equal(verify(other, t2), TOKEN_VALID);
     struct keyring_key_info i2 = info_of(other, kid2);
@@ -566,9 +568,10 @@ static void test_lifetime_ring(void **state)
     keyring_free(other);
 
     /* key 3 due to go within a second: the refresh reloads on time alone, no store change */
-    char *t3 = sign_new(f->kr, now - 100);
+    char *t3 = sign_new(f->kr, now - 100), *k3 = kid_of(t3);
     assert_int_equal(keyring_rotate(f->kr, "EdDSA", kid4), 0);
     int64_t t0 = time_now();
+    fake_row(f->st, k3)->max_exp = now - 100;
     fake_row(f->st, kid4)->created_at = t0 - KEY_GRACE_SECONDS + 1;
     f->st->revision++;
     assert_int_equal(keyring_refresh(f->kr), 0);
@@ -580,7 +583,8 @@ static void test_lifetime_ring(void **state)
     assert_int_equal(keyring_refresh(f->kr), 0);
     assert_int_equal(f->st->list_calls, calls + 1);
     assert_int_equal(verify(f->kr, t3), TOKEN_BAD_SIGNATURE);
-    assert_int_equal(keyring_refresh(f->kr), 0); /* nothing more due: no reload */
+    assert_int_equal(f->st->list_calls, calls + 1); /* unknown now, and still the same set */
+    assert_int_equal(keyring_refresh(f->kr), 0);    /* nothing more due: no reload */
     assert_int_equal(f->st->list_calls, calls + 1);
     assert_int_equal(verify(f->kr, t2), TOKEN_VALID);
 
@@ -589,37 +593,113 @@ static void test_lifetime_ring(void **state)
     free(t2);
     free(k2);
     free(t3);
+    free(k3);
 }
 
-/* What keys signed reaches the store only by keyring_flush, only when it changed, and
- * survives a reload in between. */
-static void test_notes_flush(void **state)
+/* Give the ring's in-memory reservation of kid the value max_exp, through the store. */
+static void reservation_reset(struct fx *f, const char *kid, int64_t max_exp)
+{
+    fake_row(f->st, kid)->max_exp = max_exp;
+    f->st->revision++;
+    assert_int_equal(keyring_refresh(f->kr), 0);
+}
+
+/* A key's max_exp in the store is a reservation written ahead: before token_sign returns a
+ * token, the store covers it; tokens within the reservation write nothing, a longer one
+ * writes once and moves the reservation a horizon past it, the first token without exp
+ * writes the flag once. The background call keeps the signing key's reservation ahead. */
+static void test_reservations(void **state)
 {
     struct fx *f = *state;
     const char *kid = f->st->keys[0].kid;
-    char *a = sign_new(f->kr, NOW + 10), *b = sign_new(f->kr, NOW + 5);
+    const struct store_signing_key *row = fake_row(f->st, kid);
+    int64_t now = time_now();
+    /* born reserved for two horizons */
+    assert_true(row->max_exp >= now + 2 * RESERVE - 5 && row->max_exp <= now + 2 * RESERVE);
+    for (int i = 0; i < 100; i++)
+        free(sign_new(f->kr, now + RESERVE));
     assert_int_equal(f->st->note_calls, 0);
-    assert_int_equal(keyring_flush(f->kr), 0);
+
+    int64_t long_exp = now + 5 * RESERVE;
+    free(sign_new(f->kr, long_exp));
     assert_int_equal(f->st->note_calls, 1);
-    assert_int_equal(fake_row(f->st, kid)->max_exp, NOW + 10);
-    assert_false(fake_row(f->st, kid)->signed_non_expiring);
-    assert_int_equal(keyring_flush(f->kr), 0);
-    assert_int_equal(f->st->note_calls, 1); /* nothing new */
-    char *c = sign_new(f->kr, 0);
-    assert_int_equal(keyring_flush(f->kr), 0);
+    assert_int_equal(row->max_exp, long_exp + RESERVE);
+    free(sign_new(f->kr, long_exp + RESERVE)); /* within the horizon: nothing */
+    assert_int_equal(f->st->note_calls, 1);
+    free(sign_new(f->kr, long_exp + RESERVE + 1));
     assert_int_equal(f->st->note_calls, 2);
-    assert_true(fake_row(f->st, kid)->signed_non_expiring);
-    assert_int_equal(fake_row(f->st, kid)->max_exp, NOW + 10);
-    char *d = sign_new(f->kr, NOW + 20);
-    f->st->revision++;
-    assert_int_equal(keyring_refresh(f->kr), 0); /* a reload before the flush */
-    assert_int_equal(keyring_flush(f->kr), 0);
+    assert_int_equal(row->max_exp, long_exp + 2 * RESERVE + 1);
+
+    assert_false(row->signed_non_expiring);
+    for (int i = 0; i < 3; i++)
+        free(sign_new(f->kr, 0));
     assert_int_equal(f->st->note_calls, 3);
-    assert_int_equal(fake_row(f->st, kid)->max_exp, NOW + 20);
-    free(a);
-    free(b);
-    free(c);
-    free(d);
+    assert_true(row->signed_non_expiring);
+
+    /* what the store holds is what a reload brings back: nothing to write again */
+    f->st->revision++;
+    assert_int_equal(keyring_refresh(f->kr), 0);
+    free(sign_new(f->kr, 0));
+    free(sign_new(f->kr, long_exp));
+    assert_int_equal(f->st->note_calls, 3);
+
+    /* kept ahead: nothing while a horizon is left, else two horizons from now */
+    assert_int_equal(keyring_reserve_ahead(f->kr), 0);
+    assert_int_equal(f->st->note_calls, 3);
+    now = time_now();
+    reservation_reset(f, kid, now + RESERVE + 5);
+    assert_int_equal(keyring_reserve_ahead(f->kr), 0);
+    assert_int_equal(f->st->note_calls, 3);
+    reservation_reset(f, kid, now + RESERVE - 5);
+    assert_int_equal(keyring_reserve_ahead(f->kr), 0);
+    assert_int_equal(f->st->note_calls, 4);
+    assert_true(row->max_exp >= now + 2 * RESERVE);
+    assert_int_equal(keyring_reserve_ahead(f->kr), 0);
+    assert_int_equal(f->st->note_calls, 4);
+
+    /* a ring that does not sign keeps nothing ahead, and reserves just what it signs */
+    struct keyring *cli = NULL;
+    assert_int_equal(keyring_open(&f->st->base, server_key, NULL, &cli), 0);
+    assert_int_equal(keyring_reserve_ahead(cli), 0);
+    assert_int_equal(f->st->note_calls, 4);
+    int64_t before = row->max_exp;
+    free(sign_new(cli, before + 7));
+    assert_int_equal(f->st->note_calls, 5);
+    assert_int_equal(row->max_exp, before + 7);
+    keyring_free(cli);
+}
+
+/* A reservation that cannot be written issues no token: token_sign gives the store's error
+ * and leaves out as it was. Tokens already covered are still signed. */
+static void test_reserve_failure(void **state)
+{
+    struct fx *f = *state;
+    const struct store_signing_key *row = &f->st->keys[0];
+    int64_t now = time_now(), reserved = row->max_exp;
+    struct token_claims c;
+    struct buf b;
+    buf_init(&b, 4096);
+    assert_int_equal(buf_append_str(&b, "x"), 0);
+    f->st->note_fail = RC_EUNAVAIL;
+    claims_fill(&c, now + 10 * RESERVE);
+    assert_int_equal(token_sign(f->kr, NULL, &c, &b), RC_EUNAVAIL);
+    c.exp = 0;
+    assert_int_equal(token_sign(f->kr, NULL, &c, &b), RC_EUNAVAIL);
+    assert_string_equal(buf_str(&b), "x");
+    assert_int_equal(row->max_exp, reserved);
+    assert_false(row->signed_non_expiring);
+    c.exp = now + 60;
+    assert_int_equal(token_sign(f->kr, NULL, &c, &b), 0);
+    reservation_reset(f, row->kid, now + 60);
+    assert_int_equal(keyring_reserve_ahead(f->kr), RC_EUNAVAIL);
+    f->st->note_fail = 0;
+    buf_reset(&b);
+    c.exp = 0;
+    assert_int_equal(token_sign(f->kr, NULL, &c, &b), 0);
+    assert_true(row->signed_non_expiring);
+    assert_int_equal(verify(f->kr, buf_str(&b)), TOKEN_VALID);
+    token_claims_cleanup(&c);
+    buf_cleanup(&b);
 }
 
 /* ---- on the real SQLite store ------------------------------------------------------------ */
@@ -659,20 +739,21 @@ static void test_sqlite_lifetime(void **state)
     struct store *st = sqlite_open(&d);
     struct keyring *kr = NULL;
     assert_int_equal(ring_open(st, "ES256", &kr), 0);
+    int64_t rev = store_rev(st);
     char *t = sign_new(kr, 0), *kid = kid_of(t);
     char *t2 = sign_new(kr, NOW);
-    int64_t rev = store_rev(st);
-    assert_int_equal(keyring_flush(kr), 0);
-    assert_int_equal(store_rev(st), rev); /* notes do not invalidate every cache */
+    /* reserved before the tokens existed, without bumping the revision (reservations do not
+     * invalidate every cache) */
+    assert_int_equal(store_rev(st), rev);
     struct rows_seen r = rows_of(st);
     assert_int_equal(r.n, 1);
     assert_true(r.rows[0].signed_non_expiring);
-    assert_int_equal(r.rows[0].max_exp, NOW);
+    assert_int_equal(r.rows[0].max_exp, NOW + RESERVE);
     /* the note only raises */
     assert_int_equal(st->ops->signing_key_note(st, kid, NOW - 5, false), 0);
     assert_int_equal(st->ops->signing_key_note(st, "unknown", NOW + 5, true), 0);
     r = rows_of(st);
-    assert_int_equal(r.rows[0].max_exp, NOW);
+    assert_int_equal(r.rows[0].max_exp, NOW + RESERVE);
     assert_true(r.rows[0].signed_non_expiring);
     /* retire: once, bumping the revision; unknown → not found */
     assert_int_equal(st->ops->signing_key_retire(st, "unknown", 5), RC_ENOTFOUND);
@@ -785,7 +866,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
         cmocka_unit_test(test_lifetime_rule),
         cmocka_unit_test_setup_teardown(test_lifetime_ring, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_notes_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reservations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_failure, setup, teardown),
         cmocka_unit_test(test_sqlite_lifetime),
         cmocka_unit_test(test_migration_keeps_old_keys),
         cmocka_unit_test_setup_teardown(test_es256_timing, setup_es256, teardown),

@@ -25,6 +25,8 @@
 
 #define NOW 1800000000
 
+#define RESERVE 3600 /* the reservation horizon of the rings opened here (--key-reserve) */
+
 /* ---- a fake store: signing keys and the revision only ---------------------------------- */
 
 struct fake_store {
@@ -32,13 +34,17 @@ struct fake_store {
     struct store_signing_key keys[32];
     size_t n;
     int64_t revision;
+    int revision_calls;
     int list_calls;
-    int note_calls;
+    int note_calls; /* reservations written (or tried) */
+    int note_fail;  /* when non-zero, signing_key_note fails with it */
 };
 
 static inline int fake_revision(struct store *s, int64_t *out)
 {
-    *out = ((struct fake_store *)s)->revision;
+    struct fake_store *fs = (struct fake_store *)s;
+    fs->revision_calls++;
+    *out = fs->revision;
     return 0;
 }
 
@@ -76,6 +82,8 @@ static inline int fake_key_note(struct store *s, const char *kid, int64_t max_ex
     struct fake_store *fs = (struct fake_store *)s;
     struct store_signing_key *k = fake_row(fs, kid);
     fs->note_calls++;
+    if (fs->note_fail)
+        return fs->note_fail;
     if (k && max_exp > k->max_exp)
         k->max_exp = max_exp;
     if (k && non_expiring)
@@ -123,7 +131,7 @@ static const uint8_t server_key[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 1
 static inline int ring_open(struct store *st, const char *alg, struct keyring **out)
 {
     int rc = keyring_open(st, server_key, alg, out);
-    if (rc == 0 && (rc = keyring_start_signing(*out)) != 0)
+    if (rc == 0 && (rc = keyring_start_signing(*out, RESERVE)) != 0)
         keyring_free(*out);
     return rc;
 }
