@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define CONNECTION_TIMEOUT_S 30
+#define DEFAULT_CONNECTION_LIMIT 1024
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 /* Per-connection pool: request line, headers (8 KiB allowed) and the read buffer. */
 #define CONNECTION_MEMORY (64 * 1024)
@@ -340,9 +341,11 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
         pool_size(cfg->threads), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_URI_LOG_CALLBACK, state_new, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections ? cfg->max_connections : DEFAULT_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, state_new, srv, MHD_OPTION_ARRAY, opts,
+        MHD_OPTION_END);
     if (!srv->daemon)
         goto out;
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
