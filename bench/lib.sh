@@ -54,7 +54,8 @@ bench_init() {
 }
 
 # start_bg LOG CMD…: CMD in the background, its output in LOG, its pid in $bg_pid (and
-# stopped on exit). CMD is exec'd, so the pid is the server's own.
+# stopped on exit). CMD must be a program (env … is fine), not a shell function: the
+# background child then execs it and the pid is the server's own.
 start_bg() {
     local log=$1
     shift
@@ -91,12 +92,11 @@ wait_http() {
     die "$url did not answer within ${4:-30} s (log above)"
 }
 
-# rcauth CMD…: the binary, with no RCAUTH_* variable of the caller's environment.
-rcauth() {
-    local unset=() v
-    for v in $(compgen -e); do [[ $v == RCAUTH_* ]] && unset+=(-u "$v"); done
-    env "${unset[@]}" "$repo/build/rcauth" "$@"
-}
+# The rcauth command, without the RCAUTH_* variables of the caller's environment: an array,
+# not a function, so that start_bg execs it and $bg_pid is the server's own pid.
+rcauth=(env)
+for v in $(compgen -e); do [[ $v == RCAUTH_* ]] && rcauth+=(-u "$v"); done
+rcauth+=("$repo/build/rcauth")
 
 # rcauth_start DATA_DIR: serve DATA_DIR on a free loopback port, wait for /healthz; sets
 # rc_url and bg_pid.
@@ -104,7 +104,7 @@ rcauth_start() {
     local port
     port=$(free_port)
     rc_url=http://127.0.0.1:$port
-    start_bg "$work/rcauth-$port.log" rcauth serve --data "$1" --listen "127.0.0.1:$port" \
+    start_bg "$work/rcauth-$port.log" "${rcauth[@]}" serve --data "$1" --listen "127.0.0.1:$port" \
         --log-level warn
     wait_http "$rc_url/healthz" "$bg_pid" "$work/rcauth-$port.log"
 }

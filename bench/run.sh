@@ -100,7 +100,7 @@ fi
 
 if wants issue || wants verify || wants authorize; then
     mkdir -p "$work/rcauth"
-    admin_key=$(rcauth admin-key create --name bench --data "$work/rcauth" 2>/dev/null)
+    admin_key=$("${rcauth[@]}" admin-key create --name bench --data "$work/rcauth" 2>/dev/null)
     rcauth_start "$work/rcauth"
     t0=$EPOCHREALTIME
     setup rcauth-accesses "$rc_url" "$admin_key" "$work" "$accesses"
