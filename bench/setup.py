@@ -9,6 +9,8 @@ bench/requests.lua (one request a line: METHOD, PATH, BODY, then headers, tab-se
                                          OUT/verify.req, OUT/authorize.req
   rcauth-churn BASE ADMIN_KEY OUT N      N more accesses whose secrets the mixed load rotates
                                          → OUT/churn.req
+  rcauth-mix OUT EVERY                   OUT/mixed.req: issue, verify and authorize requests
+                                         in turn, and one of churn.req every EVERY requests
   oidc BASE OUT NCLIENTS NTOKENS         node-oidc-provider (bench/peers/oidc/server.mjs) →
                                          OUT/oidc_token.req, OUT/oidc_introspect.req
   glewlwyd BASE OUT NCLIENTS LOW_ITER    Glewlwyd's admin flow: the OIDC plugin, NCLIENTS
@@ -166,6 +168,19 @@ def rcauth_churn(base, admin_key, out, n):
     write_lines(os.path.join(out, "churn.req"), pmap(make, range(n)))
 
 
+def rcauth_mix(out, every):
+    parts = [read_lines(os.path.join(out, f)) for f in ("issue.req", "verify.req", "authorize.req")]
+    churn = read_lines(os.path.join(out, "churn.req"))
+    n = min(len(p) for p in parts)
+    mixed = []
+    for i in range(n):
+        for p in parts:
+            mixed.append(p[i])
+            if len(mixed) % every == 0:
+                mixed.append(churn[(len(mixed) // every) % len(churn)])
+    write_lines(os.path.join(out, "mixed.req"), mixed)
+
+
 # --- node-oidc-provider -------------------------------------------------------------------
 
 def oidc(base, out, nclients, ntokens):
@@ -279,6 +294,7 @@ def main():
         "rcauth-accesses": (rcauth_accesses, [str, str, str, int]),
         "rcauth-tokens": (rcauth_tokens, [str, str, int, int]),
         "rcauth-churn": (rcauth_churn, [str, str, str, int]),
+        "rcauth-mix": (rcauth_mix, [str, int]),
         "oidc": (oidc, [str, str, int, int]),
         "glewlwyd": (glewlwyd, [str, str, int, int]),
         "check": (check, [str, str, int, str]),

@@ -10,8 +10,10 @@
   wrk_cores               CPU used by wrk, in cores
   other_cores             CPU used by everything else (other processes, and time stolen
                           from this virtual machine), in cores: the noise next to the figure
+  rss                     with --rss-every S: [seconds, VmRSS KiB, VmHWM KiB] of the first
+                          --pid, sampled every S seconds while wrk runs (the first at 0 s)
 Usage: wrk_run.py --url URL --requests FILE [--pid PID]… [--duration S] [--threads N]
-                  [--connections N] [--timeout S]"""
+                  [--connections N] [--timeout S] [--rss-every S]"""
 import argparse
 import json
 import os
@@ -42,6 +44,28 @@ def proc_ticks(pids):
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (all threads)
     return total
+
+
+def rss_kib(pid):
+    """[VmRSS, VmHWM] of pid, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        v = dict(line.split(":", 1) for line in f)
+    return [int(v["VmRSS"].split()[0]), int(v["VmHWM"].split()[0])]
+
+
+def run_sampling(cmd, pid, every):
+    """Runs cmd; meanwhile samples pid's memory every `every` seconds (never, when 0)."""
+    samples, t0 = [], time.monotonic()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p:
+        while every:
+            samples.append([round(time.monotonic() - t0)] + rss_kib(pid))
+            try:
+                p.wait(timeout=every)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        out = p.communicate()[0]
+    return p.returncode, out, samples
 
 
 def children_seconds():
@@ -85,6 +109,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--timeout", type=int, default=10)
+    ap.add_argument("--rss-every", type=int, default=0)
     a = ap.parse_args()
 
     cmd = ["wrk", "-t%d" % a.threads, "-c%d" % a.connections, "-d%ds" % a.duration,
@@ -93,15 +118,17 @@ def main():
     with open("/proc/loadavg") as f:
         load1 = float(f.read().split()[0])
     t0, busy0, srv0, wrk0 = time.monotonic(), busy_ticks(), proc_ticks(a.pid), children_seconds()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    rc, out, samples = run_sampling(cmd, a.pid[0] if a.pid else 0, a.rss_every)
     elapsed = time.monotonic() - t0
     busy, srv = (busy_ticks() - busy0) / HZ, (proc_ticks(a.pid) - srv0) / HZ
     wrk_s = children_seconds() - wrk0
-    if p.returncode != 0:
-        sys.exit("wrk_run: wrk failed (%d):\n%s" % (p.returncode, p.stdout))
-    r = parse(p.stdout)
+    if rc != 0:
+        sys.exit("wrk_run: wrk failed (%d):\n%s" % (rc, out))
+    r = parse(out)
     r.update(load1=load1, server_cores=round(srv / elapsed, 2), wrk_cores=round(wrk_s / elapsed, 2),
              other_cores=round(max(0.0, busy - srv - wrk_s) / elapsed, 2))
+    if samples:
+        r["rss"] = samples
     print(json.dumps(r))
 
 
