@@ -19,11 +19,11 @@ die() {
     exit 1
 }
 
-# Stop PID: SIGTERM, up to 5 s to finish, then SIGKILL.
+# stop_pid PID [SECONDS]: SIGTERM, up to SECONDS (default 5) to finish, then SIGKILL.
 stop_pid() {
     kill -TERM "$1" 2>/dev/null || return 0
     local i
-    for i in $(seq 50); do
+    for i in $(seq $((${2:-5} * 10))); do
         kill -0 "$1" 2>/dev/null || break
         sleep 0.1
     done
@@ -64,10 +64,10 @@ start_bg() {
     pids+=("$bg_pid")
 }
 
-# stop_bg PID: stop one server now (it is also forgotten by the exit trap).
+# stop_bg PID [SECONDS]: stop one server now (it is also forgotten by the exit trap).
 stop_bg() {
     local keep=() p
-    stop_pid "$1"
+    stop_pid "$1" "${2:-5}"
     for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
     pids=("${keep[@]}")
 }
@@ -98,15 +98,16 @@ rcauth=(env)
 for v in $(compgen -e); do [[ $v == RCAUTH_* ]] && rcauth+=(-u "$v"); done
 rcauth+=("$repo/build/rcauth")
 
-# rcauth_start DATA_DIR: serve DATA_DIR on a free loopback port, wait for /healthz; sets
-# rc_url and bg_pid.
+# rcauth_start DATA_DIR [WRAPPER…]: serve DATA_DIR on a free loopback port (run by WRAPPER,
+# e.g. valgrind, when given), wait for /healthz; sets rc_url and bg_pid.
 rcauth_start() {
-    local port
+    local port data=$1
+    shift
     port=$(free_port)
     rc_url=http://127.0.0.1:$port
-    start_bg "$work/rcauth-$port.log" "${rcauth[@]}" serve --data "$1" --listen "127.0.0.1:$port" \
-        --log-level warn
-    wait_http "$rc_url/healthz" "$bg_pid" "$work/rcauth-$port.log"
+    start_bg "$work/rcauth-$port.log" "${rcauth[@]:0:${#rcauth[@]}-1}" "$@" "${rcauth[-1]}" \
+        serve --data "$data" --listen "127.0.0.1:$port" --log-level warn
+    wait_http "$rc_url/healthz" "$bg_pid" "$work/rcauth-$port.log" $(($# ? 120 : 30))
 }
 
 need() {
