@@ -22,8 +22,8 @@ die() {
 # stop_pid PID [SECONDS]: SIGTERM, up to SECONDS (default 5) to finish, then SIGKILL.
 stop_pid() {
     kill -TERM "$1" 2>/dev/null || return 0
-    local i
-    for i in $(seq $((${2:-5} * 10))); do
+    local _
+    for _ in $(seq $((${2:-5} * 10))); do
         kill -0 "$1" 2>/dev/null || break
         sleep 0.1
     done
@@ -79,8 +79,8 @@ free_port() {
 # wait_http URL PID LOG [SECONDS]: until URL answers 2xx (default 30 s); fails loudly, with
 # the end of LOG, when PID exits first or the time is up.
 wait_http() {
-    local url=$1 pid=$2 log=$3 i
-    for i in $(seq $((${4:-30} * 20))); do
+    local url=$1 pid=$2 log=$3 _
+    for _ in $(seq $((${4:-30} * 20))); do
         if ! kill -0 "$pid" 2>/dev/null; then
             tail -n 20 "$log" >&2
             die "the server for $url exited (log above)"

@@ -99,7 +99,9 @@ note "writing the stores: $small and $accesses accesses…"
 make_store small "$small"
 make_store big "$accesses"
 
+# Read through ${!name} below.
 start_timed small
+# shellcheck disable=SC2034
 small_url=$rc_url small_pid=$bg_pid
 start_timed big
 big_url=$rc_url big_pid=$bg_pid

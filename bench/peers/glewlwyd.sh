@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154 # globals shared with bench/lib.sh and bench/run.sh
 # Glewlwyd for bench/run.sh (sourced after bench/lib.sh): Debian's packages fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x` into $cache/glewlwyd (kept between
 # runs), run from there without their post-install steps; the SQLite database (Debian's
@@ -22,12 +23,11 @@ glewlwyd_install() {
         tmp=$(mktemp -d "$cache/glewlwyd-tmp.XXXXXX")
         cleanup_paths+=("$tmp")
         chmod 755 "$tmp" # apt's sandbox user writes there
-        if ! glewlwyd_download "$tmp"; then
-            # Stale package lists are the usual cause; refresh them once when we may.
-            [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 && glewlwyd_download "$tmp" || {
-                tail -n 20 "$work/apt.log" >&2
-                die "cannot download Glewlwyd's packages with apt-get (no network, or run apt-get update)"
-            }
+        # Stale package lists are the usual cause of a failure: refresh them once when we may.
+        if ! glewlwyd_download "$tmp" &&
+            ! { [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 && glewlwyd_download "$tmp"; }; then
+            tail -n 20 "$work/apt.log" >&2
+            die "cannot download Glewlwyd's packages with apt-get (no network, or run apt-get update)"
         fi
         for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
         dpkg-deb -f "$tmp"/glewlwyd_*.deb Version >"$tmp/version"

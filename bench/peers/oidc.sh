@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154 # globals shared with bench/lib.sh and bench/run.sh
 # node-oidc-provider for bench/run.sh (sourced after bench/lib.sh). `npm ci` of the pinned
 # bench/peers/oidc/package-lock.json into $cache/oidc-<hash of the lock>, kept between runs;
 # nothing of it is written into the repository.
