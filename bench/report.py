@@ -40,29 +40,38 @@ def summarise(runs):
     }
 
 
+def load_runs(path):
+    """KEY → the list of wrk_run.py results of that measurement, from a results file."""
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            key, js = line.rstrip("\n").split("\t", 1)
+            runs.setdefault(key, []).append(json.loads(js))
+    return runs
+
+
+def meta_args(argv, *positional):
+    """The positional file arguments and the --meta NAME=VALUE pairs, as a dict."""
+    ap = argparse.ArgumentParser()
+    for name in positional:
+        ap.add_argument(name)
+    ap.add_argument("--meta", nargs="*", default=[])
+    a = ap.parse_args(argv)
+    return a, dict(m.split("=", 1) for m in a.meta)
+
+
 def fmt_rps(v):
     return "{:,.0f}".format(v)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("plan")
-    ap.add_argument("results")
-    ap.add_argument("--meta", nargs="*", default=[])
-    a = ap.parse_args()
-    meta = dict(m.split("=", 1) for m in a.meta)
-
+    a, meta = meta_args(sys.argv[1:], "plan", "results")
     labels = {}
     with open(a.plan) as f:
         for line in f:
             key, label = line.split("\t")[:2]
             labels[key] = label
-    runs = {}
-    with open(a.results) as f:
-        for line in f:
-            key, js = line.rstrip("\n").split("\t", 1)
-            runs.setdefault(key, []).append(json.loads(js))
-    s = {k: summarise(v) for k, v in runs.items()}
+    s = {k: summarise(v) for k, v in load_runs(a.results).items()}
 
     def ratio(x, y):
         return s[x]["rps"] / s[y]["rps"] if x in s and y in s and s[y]["rps"] else None

@@ -5,11 +5,9 @@ line; keys issue.small, issue.big, verify.small, verify.big, mixed) and its --me
 pairs (startup_ms.*, rss_start.*, rss_after_runs.* as "VmRSS VmHWM" in KiB, build_s.*,
 db_mib.*, and the run's settings). Prints a table, the memory series of the mixed load and
 the machine-readable scale.* lines. Exit status 3 when a measurement had errors."""
-import argparse
-import json
 import sys
 
-from report import cpu_model, summarise
+from report import cpu_model, load_runs, meta_args, summarise
 
 
 def mib(kib):
@@ -29,16 +27,8 @@ def slope_per_min(samples):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("results")
-    ap.add_argument("--meta", nargs="*", default=[])
-    a = ap.parse_args()
-    m = dict(x.split("=", 1) for x in a.meta)
-    runs = {}
-    with open(a.results) as f:
-        for line in f:
-            key, js = line.rstrip("\n").split("\t", 1)
-            runs.setdefault(key, []).append(json.loads(js))
+    a, m = meta_args(sys.argv[1:], "results")
+    runs = load_runs(a.results)
     s = {k: summarise(v) for k, v in runs.items()}
     mixed = runs["mixed"][0]
     rss = {k: [mib(x) for x in v.split()] for k, v in m.items() if k.startswith("rss_")}
