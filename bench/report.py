@@ -37,6 +37,7 @@ def summarise(runs):
         "p50": med("p50_ms"), "p99": med("p99_ms"), "errors": sum(r["errors"] for r in runs),
         "load1": med("load1"), "other": med("other_cores"), "server": med("server_cores"),
         "cpu_us": statistics.median(r["server_cores"] / r["rps"] * 1e6 for r in runs if r["rps"]),
+        "wrk_us": statistics.median(r["wrk_cores"] / r["rps"] * 1e6 for r in runs if r["rps"]),
         "n": len(runs),
     }
 
@@ -86,9 +87,9 @@ def main():
     print("rcauth: SQLite, EdDSA JWTs, HMAC-SHA-256 secrets, %s accesses, %s live tokens" % (
         meta.get("accesses", "?"), meta.get("tokens", "?")))
     print()
-    head = "%-46s %9s %17s %7s %7s %7s %7s %7s %7s %6s %6s" % (
+    head = "%-46s %9s %17s %7s %7s %7s %7s %7s %7s %6s %6s %6s" % (
         "measurement", "req/s", "runs min–max", "p50 ms", "p99 ms", "errors", "÷ceil", "rc÷it",
-        "cpu µs", "load1", "other")
+        "cpu µs", "wrk µs", "load1", "other")
     print(head)
     print("-" * len(head))
     flagged = False
@@ -100,16 +101,17 @@ def main():
         vs = ratio(PEERS[key][0], key) if key in PEERS else None
         err = "%d" % r["errors"] + (" !" if r["errors"] else "  ")
         flagged |= r["errors"] > 0
-        print("%-46s %9s %17s %7.2f %7.2f %7s %7s %7s %7.1f %6.2f %6.2f" % (
+        print("%-46s %9s %17s %7.2f %7.2f %7s %7s %7s %7.1f %6.1f %6.2f %6.2f" % (
             label[:46], fmt_rps(r["rps"]), "%s–%s" % (fmt_rps(r["min"]), fmt_rps(r["max"])),
             r["p50"], r["p99"], err, "%.2f" % c if c is not None else "",
-            "%.1f" % vs if vs is not None else "", r["cpu_us"], r["load1"], r["other"]))
+            "%.1f" % vs if vs is not None else "", r["cpu_us"], r["wrk_us"], r["load1"], r["other"]))
     print()
     print("÷ceil: rcauth ÷ hello-world. rc÷it: rcauth issuance (introspection row: verification)"
           " ÷ that row.")
     print("cpu µs: the server's CPU time (user + system, all threads) per request answered: less"
           " sensitive to the")
-    print("machine's other load than req/s, and what an optimisation changes first.")
+    print("machine's other load than req/s, and what an optimisation changes first. wrk µs: the"
+          " same for wrk.")
     print("load1: 1-min load average when the run started (wrk and the server alone make it ~2-3)."
           " other: cores used")
     print("meanwhile by other processes or stolen from this VM; above ~0.3 the figure is noisy.")

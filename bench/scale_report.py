@@ -40,22 +40,26 @@ def main():
           "the store (at most), verification over %s tokens" % (
               m["duration"], m["runs"], m["spread"], m["tokens"]))
     print()
-    head = "%-22s %10s %8s %9s %8s %9s %8s %9s %8s %11s %11s" % (
-        "store", "accesses", "db MiB", "built s", "start ms", "issue/s", "p99 ms", "verify/s",
-        "p99 ms", "RSS start", "RSS after")
+    head = "%-22s %8s %9s %8s %9s %8s %7s %9s %8s %7s %11s %11s" % (
+        "store", "db MiB", "built s", "start ms", "issue/s", "p99 ms", "cpu µs", "verify/s",
+        "p99 ms", "cpu µs", "RSS start", "RSS after")
     print(head)
     print("-" * len(head))
     for size in ("small", "big"):
         i, v = s["issue." + size], s["verify." + size]
-        print("%-22s %10s %8s %9s %8s %9s %8.2f %9s %8.2f %7.1f MiB %7.1f MiB" % (
-            "%s accesses" % "{:,}".format(int(m["accesses." + size])),
-            "{:,}".format(int(m["accesses." + size])), m["db_mib." + size], m["build_s." + size],
-            m["startup_ms." + size], "{:,.0f}".format(i["rps"]), i["p99"],
-            "{:,.0f}".format(v["rps"]), v["p99"], rss["rss_start." + size][0],
-            rss["rss_after_runs." + size][0]))
+        print("%-22s %8s %9s %8s %9s %8.2f %7.1f %9s %8.2f %7.1f %7.1f MiB %7.1f MiB" % (
+            "%s accesses" % "{:,}".format(int(m["accesses." + size])), m["db_mib." + size],
+            m["build_s." + size], m["startup_ms." + size], "{:,.0f}".format(i["rps"]), i["p99"],
+            i["cpu_us"], "{:,.0f}".format(v["rps"]), v["p99"], v["cpu_us"],
+            rss["rss_start." + size][0], rss["rss_after_runs." + size][0]))
     ri = s["issue.big"]["rps"] / s["issue.small"]["rps"]
     rv = s["verify.big"]["rps"] / s["verify.small"]["rps"]
-    print("%-22s %10s %8s %9s %8s %9.2f %8s %9.2f" % ("big ÷ small", "", "", "", "", ri, "", rv))
+    ci = s["issue.big"]["cpu_us"] / s["issue.small"]["cpu_us"]
+    cv = s["verify.big"]["cpu_us"] / s["verify.small"]["cpu_us"]
+    print("%-22s %8s %9s %8s %9.2f %8s %7.2f %9.2f %8s %7.2f" % (
+        "big ÷ small", "", "", "", ri, "", ci, rv, "", cv))
+    print("cpu µs: rcauth's CPU time per request (user + system, all threads), steadier than req/s"
+          " on a shared machine.")
     errors = {k: v["errors"] for k, v in s.items() if v["errors"]}
     for k, n in errors.items():
         print("! %s: %d errors (status ≥ 400 or socket errors): not a valid figure" % (k, n))
@@ -77,6 +81,8 @@ def main():
     print()
     print("scale.issue_ratio=%.2f" % ri)
     print("scale.verify_ratio=%.2f" % rv)
+    print("scale.issue_cpu_ratio=%.2f" % ci)
+    print("scale.verify_cpu_ratio=%.2f" % cv)
     print("scale.startup_ms=%s" % m["startup_ms.big"])
     print("scale.rss_start_mib=%.1f" % rss["rss_start.big"][0])
     print("scale.rss_end_mib=%.1f" % (mib(samples[-1][1]) if samples else 0))
