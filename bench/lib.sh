@@ -7,6 +7,8 @@
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=/usr/bin/python3
+# The helpers import each other: no __pycache__ left in bench/.
+export PYTHONDONTWRITEBYTECODE=1
 # Peers are installed here, outside the repository, and kept between runs.
 cache=${RCAUTH_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rcauth-bench}
 work=""
@@ -117,5 +119,13 @@ need() {
 
 # seconds_since T0 [T1]: T1 (default now) − T0, both $EPOCHREALTIME values, to 0.1 s.
 seconds_since() { awk -v a="$1" -v b="${2:-$EPOCHREALTIME}" 'BEGIN { printf "%.1f", b - a }'; }
+
+# commit_label: the commit measured, "+changes" when the working tree differs from it.
+commit_label() {
+    local c
+    c=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git -C "$repo" diff --quiet HEAD 2>/dev/null || c="$c+changes"
+    echo "$c"
+}
 
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }

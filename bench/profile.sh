@@ -66,7 +66,7 @@ cg_load() {
         $PY -c 'import json,sys; r=json.load(sys.stdin); assert not r["errors"], r; print(r["requests"])'
 }
 
-echo "## Profiles of rcauth, commit $(git -C "$repo" rev-parse --short HEAD), $(date -u +%Y-%m-%d)"
+echo "## Profiles of rcauth, commit $(commit_label), $(date -u +%Y-%m-%d)"
 echo
 echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); load average at the start $(load_avg)."
 for e in ${only//,/ }; do

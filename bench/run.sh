@@ -149,9 +149,7 @@ done
 load_after=$(load_avg)
 stop_all
 
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
 $PY "$repo/bench/report.py" "$work/plan.tsv" "$work/results.tsv" \
-    --meta "commit=$commit" "cores=$cores" "load_before=$load_before" "load_after=$load_after" \
+    --meta "commit=$(commit_label)" "cores=$cores" "load_before=$load_before" "load_after=$load_after" \
     "duration=$duration" "runs=$runs" "accesses=$accesses" "tokens=$tokens" \
     "oidc_clients=$oidc_clients" "glw_clients=$glw_clients"

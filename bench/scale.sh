@@ -138,9 +138,7 @@ setup check "$big_url" "$work/big/issue.req" 200 access_token
 load_after=$(load_avg)
 stop_all
 
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
-$PY "$repo/bench/scale_report.py" "$work/results.tsv" --meta "commit=$commit" "cores=$(nproc)" \
+$PY "$repo/bench/scale_report.py" "$work/results.tsv" --meta "commit=$(commit_label)" "cores=$(nproc)" \
     "load_before=$load_before" "load_after=$load_after" "duration=$duration" "runs=$runs" \
     "minutes=$minutes" "accesses.small=$small" "accesses.big=$accesses" "spread=$spread" \
     "tokens=$tokens" "admin_every=$admin_every" "${meta[@]}"
