@@ -62,6 +62,13 @@ def meta_args(argv, *positional):
     return a, dict(m.split("=", 1) for m in a.meta)
 
 
+def table_head(fmt, *names):
+    """Prints a table's column names and a rule under them."""
+    head = fmt % names
+    print(head)
+    print("-" * len(head))
+
+
 def fmt_rps(v):
     return "{:,.0f}".format(v)
 
@@ -87,11 +94,9 @@ def main():
     print("rcauth: SQLite, EdDSA JWTs, HMAC-SHA-256 secrets, %s accesses, %s live tokens" % (
         meta.get("accesses", "?"), meta.get("tokens", "?")))
     print()
-    head = "%-46s %9s %17s %7s %7s %7s %7s %7s %7s %6s %6s %6s" % (
-        "measurement", "req/s", "runs min–max", "p50 ms", "p99 ms", "errors", "÷ceil", "rc÷it",
-        "cpu µs", "wrk µs", "load1", "other")
-    print(head)
-    print("-" * len(head))
+    table_head("%-46s %9s %17s %7s %7s %7s %7s %7s %7s %6s %6s %6s", "measurement", "req/s",
+               "runs min–max", "p50 ms", "p99 ms", "errors", "÷ceil", "rc÷it", "cpu µs", "wrk µs",
+               "load1", "other")
     flagged = False
     for key, label in labels.items():
         if key not in s:

@@ -7,7 +7,7 @@ db_mib.*, and the run's settings). Prints a table, the memory series of the mixe
 the machine-readable scale.* lines. Exit status 3 when a measurement had errors."""
 import sys
 
-from report import cpu_model, load_runs, meta_args, summarise
+from report import cpu_model, load_runs, meta_args, summarise, table_head
 
 
 def mib(kib):
@@ -40,11 +40,9 @@ def main():
           "the store (at most), verification over %s tokens" % (
               m["duration"], m["runs"], m["spread"], m["tokens"]))
     print()
-    head = "%-22s %8s %9s %8s %9s %8s %7s %9s %8s %7s %11s %11s" % (
-        "store", "db MiB", "built s", "start ms", "issue/s", "p99 ms", "cpu µs", "verify/s",
-        "p99 ms", "cpu µs", "RSS start", "RSS after")
-    print(head)
-    print("-" * len(head))
+    table_head("%-22s %8s %9s %8s %9s %8s %7s %9s %8s %7s %11s %11s", "store", "db MiB",
+               "built s", "start ms", "issue/s", "p99 ms", "cpu µs", "verify/s", "p99 ms",
+               "cpu µs", "RSS start", "RSS after")
     for size in ("small", "big"):
         i, v = s["issue." + size], s["verify." + size]
         print("%-22s %8s %9s %8s %9s %8.2f %7.1f %9s %8.2f %7.1f %7.1f MiB %7.1f MiB" % (
