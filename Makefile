@@ -39,7 +39,7 @@ test: build
 	@scripts/test-all.sh
 
 bench: build
-	@bench/run.sh
+	@bench/run.sh $(BENCH_ARGS)
 
 # libFuzzer targets under ASan+UBSan, FUZZ_SECONDS (default 60) each.
 fuzz: deps

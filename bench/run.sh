@@ -1,113 +1,155 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# `make bench`: wrk against rcauth's token and verification endpoints, next to the
-# hello-world ceiling (bench/hello_mhd.c, same HTTP library and thread settings), all in
-# one run on loopback. Prints requests/s, p50/p99 latency and rcauth ÷ ceiling ratios.
-# Usage: bench/run.sh [--duration SECONDS] [--runs N] [--accesses N] [--tokens N]
-# Each figure is the median of --runs runs (default 3) of --duration seconds (default 10).
+# `make bench`: rcauth side by side with the HTTP ceiling and with two peers, all measured in
+# one run, on loopback, with wrk (2 threads, 64 keep-alive connections, bench/requests.lua).
+#   ceiling    hello-world JSON on libmicrohttpd with rcauth's thread settings (hello_mhd.c)
+#   issue      rcauth POST /{account}/token, JSON client credentials over 1,000 accesses
+#   verify     rcauth GET /token?access_token=… over 10,000 live tokens
+#   authorize  rcauth GET /authorize (nginx auth_request) over the same tokens
+#   oidc       node-oidc-provider (npm, pinned in bench/peers/oidc): opaque and RS256 JWT
+#              tokens, introspection of opaque tokens
+#   glewlwyd   Glewlwyd (Debian's package): tokens with its default PBKDF2 cost, and with a
+#              lowered cost (labelled)
+# Prints one table (req/s, p50, p99, errors, ratios, load) and then machine-readable lines:
+# ratio.*= (rcauth ÷ ceiling), vs.*= (rcauth issuance ÷ peer), p99_ms.*=.
+# Peers are installed at run time into ~/.cache/rcauth-bench (RCAUTH_BENCH_CACHE); every
+# process started is stopped and the work directory removed on exit.
+# Exit status: 0; 1 when something could not be set up or measured; 3 when the ceiling or an
+# rcauth measurement had errors (non-2xx answers or socket errors).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=bench/peers/oidc.sh
+. "$repo/bench/peers/oidc.sh"
+# shellcheck source=bench/peers/glewlwyd.sh
+. "$repo/bench/peers/glewlwyd.sh"
 
-duration=10 runs=3 accesses=1000 tokens=10000 conns=64 threads=2
+usage() {
+    cat >&2 <<'EOF'
+usage: bench/run.sh [--duration SECONDS] [--runs N] [--only LIST] [--accesses N] [--tokens N]
+                    [--peer-clients N] [--glewlwyd-low-iterations N]
+       bench/run.sh --scale [bench/scale.sh options]
+  --duration    seconds per wrk run (default 10)
+  --runs        runs per measurement, in interleaved rounds; figures are medians (default 3)
+  --only        comma-separated: ceiling issue verify authorize oidc glewlwyd, or the groups
+                rcauth (= ceiling,issue,verify,authorize), peers (= oidc,glewlwyd), all
+                (default all)
+  --accesses    rcauth accesses the issuance cycles over (default 1000)
+  --tokens      live rcauth tokens verification and /authorize cycle over (default 10000)
+  --peer-clients  clients of node-oidc-provider and of Glewlwyd (default 1000 and 100)
+  --glewlwyd-low-iterations  the lowered PBKDF2 cost of the second Glewlwyd row (default 1000)
+EOF
+    exit 2
+}
+
+duration=10 runs=3 only=all accesses=1000 tokens=10000 oidc_clients=1000 glw_clients=100 low_iter=1000
 while [ $# -gt 0 ]; do
     case "$1" in
-    --duration) duration=$2; shift 2 ;;
-    --runs) runs=$2; shift 2 ;;
-    --accesses) accesses=$2; shift 2 ;;
-    --tokens) tokens=$2; shift 2 ;;
-    *) echo "usage: bench/run.sh [--duration S] [--runs N] [--accesses N] [--tokens N]" >&2; exit 2 ;;
+    --scale) shift; exec "$repo/bench/scale.sh" "$@" ;;
+    --duration) duration=${2:?}; shift 2 ;;
+    --runs) runs=${2:?}; shift 2 ;;
+    --only) only=${2:?}; shift 2 ;;
+    --accesses) accesses=${2:?}; shift 2 ;;
+    --tokens) tokens=${2:?}; shift 2 ;;
+    --peer-clients) oidc_clients=${2:?} glw_clients=${2:?}; shift 2 ;;
+    --glewlwyd-low-iterations) low_iter=${2:?}; shift 2 ;;
+    *) usage ;;
     esac
 done
+for n in "$duration" "$runs" "$accesses" "$tokens" "$oidc_clients" "$low_iter"; do
+    [[ $n =~ ^[1-9][0-9]*$ ]] || usage
+done
 
-bin=build/rcauth hello=build/hello-mhd
-for b in "$bin" "$hello"; do [ -x "$b" ] || { echo "bench: $b missing (make build)" >&2; exit 1; }; done
-command -v wrk >/dev/null || { echo "bench: wrk missing (scripts/install-deps.sh)" >&2; exit 1; }
+declare -A want=()
+for item in ${only//,/ }; do
+    case $item in
+    all) for k in ceiling issue verify authorize oidc glewlwyd; do want[$k]=1; done ;;
+    rcauth) for k in ceiling issue verify authorize; do want[$k]=1; done ;;
+    peers) want[oidc]=1 want[glewlwyd]=1 ;;
+    ceiling | issue | verify | authorize | oidc | glewlwyd) want[$item]=1 ;;
+    *) usage ;;
+    esac
+done
+[ ${#want[@]} -gt 0 ] || usage
+wants() { [ -n "${want[$1]:-}" ]; }
 
-work=$(mktemp -d /tmp/rcauth-bench.XXXXXX)
-export BENCH_DIR=$work
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+need wrk curl
+[ -x "$PY" ] || die "$PY is missing"
+make -C "$repo" -s build >&2
+bench_init
+load_before=$(load_avg)
+cores=$(nproc)
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { # url
-    for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-    echo "bench: $1 did not come up" >&2
-    exit 1
-}
+# Peers first: a peer that cannot be installed stops the run before anything is measured.
+if wants oidc; then oidc_install; fi
+if wants glewlwyd; then glewlwyd_install; fi
 
-# wrk once; prints "rps p50_ms p99_ms errors" (errors = non-2xx + socket errors).
-wrk_once() { # url [lua]
-    local out
-    out=$(wrk -t$threads -c$conns -d"${duration}s" --latency ${2:+-s "$2"} "$1")
-    /usr/bin/python3 - "$out" <<'EOF'
-import re, sys
-out = sys.argv[1]
-def ms(label):
-    m = re.search(r"^\s*%s%%\s+([\d.]+)(us|ms|s)\b" % label, out, re.M)
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
-print("%.0f %.2f %.2f %d" % (rps, ms("50"), ms("99"), errors))
-EOF
-}
+# plan KEY LABEL URL REQUEST_FILE STATUS PID [SUBSTRING]: one measurement of the rounds below
+# (SUBSTRING last: read would merge an empty field in the middle with its neighbour).
+plan() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$work/plan.tsv"; }
+setup() { $PY "$repo/bench/setup.py" "$@"; }
 
-# The median run (by requests/s) of $runs runs.
-measure() { # url [lua]
-    local all=() i
-    for i in $(seq "$runs"); do all+=("$(wrk_once "$@")"); done
-    printf '%s\n' "${all[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
-}
+if wants ceiling; then
+    port=$(free_port)
+    start_bg "$work/hello.log" "$repo/build/hello-mhd" "$port" 0
+    wait_http "http://127.0.0.1:$port/" "$bg_pid" "$work/hello.log"
+    printf 'GET\t/\t\n' >"$work/hello.req"
+    plan ceiling "hello-world JSON, libmicrohttpd ($cores threads)" "http://127.0.0.1:$port" \
+        "$work/hello.req" 200 "$bg_pid"
+fi
 
-# --- the servers --------------------------------------------------------------------------
-hello_port=$(free_port)
-"$hello" "$hello_port" 0 2>"$work/hello.log" &
-pids+=($!)
+if wants issue || wants verify || wants authorize; then
+    mkdir -p "$work/rcauth"
+    admin_key=$("${rcauth[@]}" admin-key create --name bench --data "$work/rcauth" 2>/dev/null)
+    rcauth_start "$work/rcauth"
+    t0=$EPOCHREALTIME
+    setup rcauth-accesses "$rc_url" "$admin_key" "$work" "$accesses"
+    t1=$EPOCHREALTIME
+    setup rcauth-tokens "$rc_url" "$work" "$tokens" 86400
+    note "rcauth fixtures: $accesses accesses in $(seconds_since "$t0" "$t1") s, $tokens tokens in $(seconds_since "$t1") s"
+    wants issue && plan issue "rcauth issue: POST /{account}/token" "$rc_url" "$work/issue.req" 200 "$bg_pid"
+    wants verify && plan verify "rcauth verify: GET /token" "$rc_url" "$work/verify.req" 200 "$bg_pid"
+    wants authorize && plan authorize "rcauth gate: GET /authorize" "$rc_url" "$work/authorize.req" 204 "$bg_pid"
+fi
 
-rc_port=$(free_port)
-mkdir -p "$work/data"
-admin_key=$(env -u RCAUTH_DB "$bin" admin-key create --name bench --data "$work/data")
-env -u RCAUTH_DB "$bin" serve --data "$work/data" --listen "127.0.0.1:$rc_port" \
-    --log-level warn 2>"$work/rcauth.log" &
-pids+=($!)
-wait_up "http://127.0.0.1:$hello_port/"
-wait_up "http://127.0.0.1:$rc_port/healthz"
+if wants oidc; then
+    oidc_start opaque "$oidc_clients"
+    setup oidc "$oidc_url" "$work" "$oidc_clients" "$tokens"
+    plan oidc_opaque "node-oidc-provider $oidc_version token, opaque" "$oidc_url" \
+        "$work/oidc_token.req" 200 "$bg_pid"
+    plan oidc_introspect "node-oidc-provider introspection (opaque)" "$oidc_url" \
+        "$work/oidc_introspect.req" 200 "$bg_pid" '"active":true'
+    oidc_start jwt "$oidc_clients"
+    plan oidc_jwt "node-oidc-provider token, JWT RS256" "$oidc_url" "$work/oidc_token.req" 200 "$bg_pid"
+fi
 
-echo "bench: creating $accesses accesses and $tokens tokens…" >&2
-/usr/bin/python3 bench/setup.py "http://127.0.0.1:$rc_port" "$admin_key" "$work" "$accesses" "$tokens"
+if wants glewlwyd; then
+    glewlwyd_start
+    setup glewlwyd "$glw_url" "$work" "$glw_clients" "$low_iter"
+    plan glewlwyd "Glewlwyd $glw_version token, default PBKDF2" "$glw_url" "$work/glewlwyd.req" 200 "$bg_pid"
+    plan glewlwyd_low "Glewlwyd token, PBKDF2 lowered to $low_iter iter." "$glw_url" \
+        "$work/glewlwyd_low.req" 200 "$bg_pid"
+fi
 
-# --- the measurements ---------------------------------------------------------------------
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench: measuring ($runs × ${duration}s each, wrk -t$threads -c$conns)…" >&2
-ceiling=$(measure "http://127.0.0.1:$hello_port/")
-issue=$(measure "http://127.0.0.1:$rc_port" bench/token.lua)
-verify=$(measure "http://127.0.0.1:$rc_port" bench/verify.lua)
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+# Rounds: each measurement once per round, so that a noisy minute on this shared machine
+# spreads over all of them instead of spoiling one. Every run is preceded and followed by a
+# check of the answers (status, and for introspection "active":true).
+nplan=$(wc -l <"$work/plan.tsv")
+note "measuring: $runs rounds × $nplan measurements × ${duration} s (wrk -t2 -c64)…"
+for round in $(seq "$runs"); do
+    while IFS=$'\t' read -r -u 3 key label url file status pid substring; do
+        note "round $round/$runs: $label"
+        setup check "$url" "$file" "$status" "$substring"
+        result=$($PY "$repo/bench/wrk_run.py" --url "$url" --requests "$file" --pid "$pid" \
+            --duration "$duration")
+        setup check "$url" "$file" "$status" "$substring"
+        printf '%s\t%s\n' "$key" "$result" >>"$work/results.tsv"
+    done 3<"$work/plan.tsv"
+done
+load_after=$(load_avg)
+stop_all
 
-rps() { cut -d' ' -f1 <<<"$1"; }
-ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN { printf "%.2f", a / b }'; }
-
-echo
-echo "rcauth benchmark — $(nproc) cores, $(uname -r), load before $load_before, after $load_after"
-echo "wrk -t$threads -c$conns -d${duration}s, median of $runs; $accesses accesses, $tokens tokens"
-echo
-printf '%-34s %10s %9s %9s %8s %8s\n' "measurement" "req/s" "p50 ms" "p99 ms" "errors" "÷ceiling"
-row() { # label figures ratio
-    read -r r p50 p99 err <<<"$2"
-    printf '%-34s %10s %9s %9s %8s %8s\n' "$1" "$r" "$p50" "$p99" "$err" "$3"
-}
-row "hello-world (libmicrohttpd)" "$ceiling" "1.00"
-row "rcauth POST /{account}/token" "$issue" "$(ratio "$issue" "$ceiling")"
-row "rcauth GET /token (verify)" "$verify" "$(ratio "$verify" "$ceiling")"
-echo
-echo "ratio.issue=$(ratio "$issue" "$ceiling")"
-echo "ratio.verify=$(ratio "$verify" "$ceiling")"
-echo "p99_ms.issue=$(cut -d' ' -f3 <<<"$issue")"
-echo "p99_ms.verify=$(cut -d' ' -f3 <<<"$verify")"
+$PY "$repo/bench/report.py" "$work/plan.tsv" "$work/results.tsv" \
+    --meta "commit=$(commit_label)" "cores=$cores" "load_before=$load_before" "load_after=$load_after" \
+    "duration=$duration" "runs=$runs" "accesses=$accesses" "tokens=$tokens" \
+    "oidc_clients=$oidc_clients" "glw_clients=$glw_clients"
