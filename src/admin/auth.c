@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "common/metrics.h"
 #include "oauth/errors.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -66,7 +67,10 @@ int64_t admin_key_failed(struct app *app, const char *route, const char *remote_
     /* The route and the address, never what was presented. */
     log_msg(LOG_WARN, "admin authentication failed", "route", route ? route : "none", "remote_addr",
             addr, NULL);
+    metrics_inc(METRIC_AUTH_FAILURES);
     int64_t retry = throttle_fail(app->throttle, THROTTLE_ADMIN, addr, time_now(), &crossed);
+    if (retry)
+        metrics_inc(METRIC_THROTTLED);
     if (crossed) {
         log_msg(LOG_WARN, "admin authentication throttled", "remote_addr", addr, NULL);
         app_audit(app, "", "", "auth.throttled", addr);

@@ -9,6 +9,7 @@
 #include "cli/serve.h"
 #include "admin/admin.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/timeutil.h"
 #include "gate/gate.h"
 #include "http/http.h"
@@ -97,6 +98,7 @@ static void observe(void *app, const struct http_request *req, int status, int64
     char st[8], us[24];
     snprintf(st, sizeof(st), "%d", status);
     snprintf(us, sizeof(us), "%lld", (long long)micros);
+    metrics_observe(req->route, status, micros);
     /* The route, not the path: a path or query can carry a token or a secret. */
     log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG, "request", "method", req->method, "route",
             req->route ? req->route : "none", "status", st, "micros", us, NULL);

@@ -13,6 +13,12 @@
 #include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
+static __thread char request_id[65];
+
+void log_set_request_id(const char *id)
+{
+    snprintf(request_id, sizeof(request_id), "%s", id ? id : "");
+}
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -49,6 +55,8 @@ void log_msg(enum log_level level, const char *msg, ...)
         jsonw_kv_string(&w, key, val ? val : "");
     }
     va_end(ap);
+    if (request_id[0])
+        jsonw_kv_string(&w, "request_id", request_id);
     jsonw_object_end(&w);
     if (jsonw_finish(&w) == 0 && buf_append_char(&b, '\n') == 0) {
         ssize_t r = write(STDERR_FILENO, b.data, b.len);

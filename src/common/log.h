@@ -11,6 +11,10 @@ void log_set_level(enum log_level min);
  * log_msg(LOG_INFO, "token issued", "client_id", id, "status", "200", NULL); */
 void log_msg(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
+/* The id of the request this thread is answering, added as "request_id" to every line the
+ * thread logs until cleared with NULL (copied; at most 64 characters). */
+void log_set_request_id(const char *id);
+
 /* The first 8 characters of a token followed by "…", for log lines; out ≥ 16 bytes. */
 void log_redact(const char *token, char *out, unsigned size);
 

@@ -13,7 +13,7 @@
 #include "common/rc.h"
 
 #define HTTP_MAX_PARAMS 4
-#define HTTP_MAX_RESPONSE_HEADERS 8
+#define HTTP_MAX_RESPONSE_HEADERS 16
 
 struct http_kv {
     const char *name;

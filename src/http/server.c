@@ -16,12 +16,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define CONNECTION_TIMEOUT_S 30
 #define DEFAULT_CONNECTION_LIMIT 1024
+#define REQUEST_ID_MAX 64
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 /* Per-connection pool: request line, headers (8 KiB allowed) and the read buffer. */
 #define CONNECTION_MEMORY (64 * 1024)
@@ -193,6 +195,29 @@ static struct MHD_Response *to_mhd(struct http_response *res)
     return mr;
 }
 
+/* The client's X-Request-Id when it is a plain token (a proxy's id, so logs can be joined),
+ * else a new one: a random per-process prefix and a counter. */
+static void request_id(const struct http_request *req, char out[REQUEST_ID_MAX + 1])
+{
+    static uint32_t prefix;
+    static uint64_t counter;
+    const char *given = http_header(req, "X-Request-Id");
+    size_t n = given ? strlen(given) : 0;
+    if (n >= 1 && n <= REQUEST_ID_MAX &&
+        strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n) {
+        memcpy(out, given, n + 1);
+        return;
+    }
+    uint32_t p = __atomic_load_n(&prefix, __ATOMIC_RELAXED);
+    if (!p) {
+        uint32_t fresh = randombytes_random() | 1;
+        __atomic_compare_exchange_n(&prefix, &p, fresh, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+        p = __atomic_load_n(&prefix, __ATOMIC_RELAXED);
+    }
+    unsigned long long seq = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+    snprintf(out, REQUEST_ID_MAX + 1, "%08x-%llx", p, seq);
+}
+
 static enum MHD_Result respond(struct http_server *srv, struct request_state *st,
                                struct MHD_Connection *c, const char *method)
 {
@@ -203,6 +228,10 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
 
     build_request(srv, st, c, method, &req);
     http_response_init(&res);
+    char id[REQUEST_ID_MAX + 1];
+    request_id(&req, id);
+    log_set_request_id(id);
+    http_response_header(&res, "X-Request-Id", id);
     if (st->too_large)
         http_response_error(&res, 413, "invalid_request", "request body too large");
     else if (st->query_rc == RC_ELIMIT)
@@ -219,6 +248,7 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     if (srv->observer)
         srv->observer(srv->app, &req, res.status, time_mono_us() - st->start_us);
 out:
+    log_set_request_id(NULL);
     http_response_cleanup(&res);
     return ret;
 }

@@ -2,6 +2,7 @@
 /* Access cache: a chained hash table under one mutex. Invalidation bumps a generation, so a
  * store read that started before an invalidation never re-inserts a stale row. */
 #include "oauth/access_cache.h"
+#include "common/metrics.h"
 #include "common/xmalloc.h"
 
 #include <pthread.h>
@@ -150,9 +151,11 @@ int access_cache_get(struct access_cache *c, const char *client_id, bool fresh,
         (*p)->a->refs++;
         *out = (*p)->a;
         pthread_mutex_unlock(&c->lock);
+        metrics_inc(METRIC_ACCESS_CACHE_HITS);
         return 0;
     }
     pthread_mutex_unlock(&c->lock);
+    metrics_inc(METRIC_ACCESS_CACHE_MISSES);
 
     struct store_access row = {0};
     int rc = c->st->ops->access_get(c->st, client_id, &row);

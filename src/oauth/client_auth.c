@@ -3,6 +3,7 @@
  * with the access's, and the same work for an unknown client. Counting failures is the usage
  * recorder's job; answering them is the endpoints'. */
 #include "oauth/client_auth.h"
+#include "common/metrics.h"
 #include "common/ids.h"
 #include "common/timeutil.h"
 #include "common/log.h"
@@ -42,6 +43,7 @@ static int throttled(struct app *app, const char *account, const char *client_id
     *retry_after = r1 > r2 ? r1 : r2;
     if (!*retry_after)
         return RC_EINVAL;
+    metrics_inc(METRIC_THROTTLED);
     usage_note_throttled(app->usage, account, ours ? client_id : "", now);
     return RC_ELIMIT;
 }
@@ -78,6 +80,7 @@ int oauth_client_authenticate(struct app *app, const char *account, const struct
         return 0;
     }
     int64_t now = time_now();
+    metrics_inc(METRIC_AUTH_FAILURES);
     usage_note_failure(app->usage, account, ours ? client_id : "", now);
     access_cache_put(app->accesses, a);
     return throttled(app, account, client_id, ours, tr->remote_addr, now, retry_after);

@@ -4,6 +4,7 @@
  * The request path reads only memory (the access cache) and performs no SQL write but the
  * refresh chain's compare-and-swap; usage is recorded in memory and flushed later. */
 #include "app.h"
+#include "common/metrics.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -95,6 +96,7 @@ static void respond_tokens(struct app *app, const struct cached_access *a, const
         goto out;
     }
     res->status = 200;
+    metrics_inc(METRIC_TOKENS_ISSUED);
     note_used(app, (struct cached_access *)a, now);
 out:
     buf_cleanup(&at);

@@ -3,6 +3,7 @@
  * oauth_token_check(); this file writes the wire-compatible answer. */
 #include "app.h"
 #include "common/jsonw.h"
+#include "common/metrics.h"
 #include "common/timeutil.h"
 #include "oauth/errors.h"
 #include "oauth/oauth.h"
@@ -106,6 +107,16 @@ static void readyz_handler(void *appv, const struct http_request *req, struct ht
         res->status = 500;
 }
 
+/* Prometheus text format (docs: README "Metrics"). Open like /healthz: it holds aggregates
+ * by route pattern only, never a client id, token or secret. */
+static void metrics_handler(void *app, const struct http_request *req, struct http_response *res)
+{
+    (void)app;
+    (void)req;
+    res->status = metrics_format(&res->body) ? 500 : 200;
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
 void oauth_routes_register(struct http_router *rt)
 {
     http_router_add(rt, "POST", "/{account}/token", oauth_token_handler);
@@ -116,4 +127,5 @@ void oauth_routes_register(struct http_router *rt)
                     oauth_metadata_handler);
     http_router_add(rt, "GET", "/healthz", healthz_handler);
     http_router_add(rt, "GET", "/readyz", readyz_handler);
+    http_router_add(rt, "GET", "/metrics", metrics_handler);
 }

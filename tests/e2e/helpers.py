@@ -68,6 +68,7 @@ _lock = threading.Lock()
 SECRETS = set()  # client secrets, admin keys, refresh tokens, whole access tokens
 ADMIN_GET_BODIES = []  # (url, text) of every admin GET answer
 LOG_FILES = []  # every server log file of the session
+METRICS_TEXTS = []  # /metrics of every server, scraped as it stops
 
 
 def record_secret(value):
@@ -335,9 +336,16 @@ class Server:
                            % (timeout, last_err, self.log_text()))
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
-        """Stop with sig; return the exit code (None if it had to be killed)."""
+        """Stop with sig; return the exit code (None if it had to be killed). Its /metrics
+        are kept first, for the leak check of test_zz_logs."""
         if self.proc is None:
             return None
+        try:
+            r = requests.get(self.base + "/metrics", timeout=2, verify=self.verify)
+            with _lock:
+                METRICS_TEXTS.append((self.name, r.text))
+        except requests.RequestException:
+            pass
         rc = None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)

@@ -6,10 +6,12 @@ right credentials are never throttled. The same for admin keys, per address."""
 
 import http.client
 import json
+import re
 import time
 import uuid
 
 import pytest
+import requests
 
 import helpers
 import token_ops
@@ -82,6 +84,9 @@ def test_brute_force_on_one_client_is_throttled_and_others_are_not(server, admin
         time.sleep(0.2)
     assert throttled and throttled[0]["subject"] == victim["client_id"], items
     assert sum(e["count"] for e in throttled) >= 1000, throttled
+    metrics = requests.get(server.base + "/metrics", timeout=10).text
+    m = re.search(r"^rcauth_throttled_total (\d+)$", metrics, re.M)
+    assert m and int(m.group(1)) >= 1000, metrics[-500:]
 
 
 def test_many_unknown_clients_from_one_address_are_throttled(server, admin):

@@ -6,6 +6,7 @@ token the suite saw."""
 
 import json
 import os
+import re
 
 import pytest
 
@@ -73,3 +74,16 @@ def test_no_admin_get_body_holds_a_secret():
     for url, text in bodies:
         leaks = helpers.find_leaks(secrets, text)
         assert not leaks, "GET %s leaks %r" % (url, [v[:12] for v in leaks])
+
+
+def test_no_secret_token_or_client_id_in_any_metrics(logs):
+    """Every server's /metrics as it stopped: aggregates by route only."""
+    with helpers._lock:
+        secrets = list(helpers.SECRETS)
+        texts = list(helpers.METRICS_TEXTS)
+    assert texts
+    for name, text in texts:
+        assert "rcauth_requests_total" in text, name
+        leaks = helpers.find_leaks(secrets, text)
+        assert not leaks, "metrics of %s leak %r" % (name, [v[:12] for v in leaks])
+        assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-", text), name
