@@ -14,6 +14,7 @@ import requests
 import helpers
 from conftest import make_server
 from helpers import assert_json_error, assert_no_cache
+from token_ops import metadata
 from panel_ops import (COOKIE, SESSION_PATH, api, assert_panel_headers, session_cookie,
                        sign_in, signed_in)
 
@@ -357,3 +358,40 @@ def test_bad_session_durations_are_usage_errors(tmp_path, flag, value):
                          data_dir=str(tmp_path))
     assert cp.returncode == 2, (cp.returncode, cp.stderr)
     assert flag.lstrip("-") in cp.stderr
+
+
+@pytest.mark.parametrize("given,origin", [
+    ("https://auth.example.com:443", "https://auth.example.com"),
+    ("HTTPS://Auth.Example.COM:443/", "https://auth.example.com"),
+    ("http://auth.example.com:80", "http://auth.example.com"),
+    ("HTTP://AUTH.example.com", "http://auth.example.com"),
+    ("https://[::1]:443", "https://[::1]"),
+])
+def test_a_default_port_or_capitals_in_the_public_url_are_normalised(given, origin):
+    # Browsers send the Origin without a default port and in lower case (RFC 6454 §6.1):
+    # the public URL is normalised once, so sign-in, the issuer and the metadata agree.
+    srv = make_server("panel-default-port", ["--public-url", given])
+    try:
+        _, r = sign_in(srv.base, srv.admin_key, headers={"Origin": origin})
+        assert r.status_code == 201, r.text
+        # the cookie is Secure under an https public URL: sent by hand over plain http
+        s, csrf = with_cookie(session_cookie(r)[0]), r.json()["csrf_token"]
+        r = api(s, "POST", srv.base, "/accounts", csrf, origin=origin, json={"name": "port"})
+        assert r.status_code == 201, r.text
+        acct = r.json()["id"]
+        r = api(s, "POST", srv.base, "/accounts/%s/accesses" % acct, csrf, origin=origin,
+                json={"name": "p", "actions": ["flag.list"]})
+        assert r.status_code == 201, r.text
+        helpers.record_secret(r.json()["client_secret"])
+        issuer = origin + "/" + acct
+        t = helpers.get_token(srv.base, acct, r.json())
+        assert helpers.jwt_decode(t["access_token"])[1]["iss"] == issuer
+        doc = metadata(srv.base, acct).json()
+        assert doc["issuer"] == issuer and doc["token_endpoint"] == issuer + "/token", doc
+        assert doc["jwks_uri"] == origin + "/.well-known/jwks.json", doc
+        # the port no browser sends is not another origin of ours
+        _, r = sign_in(srv.base, srv.admin_key, headers={"Origin": origin + ":8443"})
+        assert_json_error(r, 403)
+    finally:
+        srv.stop()
+        srv.kill()
