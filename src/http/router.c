@@ -20,10 +20,17 @@ struct route {
     unsigned literal_mask; /* bit (31 - i) set when segment i is literal, for tie-breaks */
 };
 
+struct finisher {
+    char *prefix;
+    http_handler_fn fn;
+};
+
 struct http_router {
     struct route *routes;
     size_t n;
     size_t cap;
+    struct finisher *finishers;
+    size_t nfinishers;
 };
 
 /* Up to this many path bytes are matched in a stack copy; longer ones go to the heap. */
@@ -42,6 +49,9 @@ void http_router_free(struct http_router *rt)
         free(rt->routes[i].method);
         free(rt->routes[i].pattern);
     }
+    for (size_t i = 0; i < rt->nfinishers; i++)
+        free(rt->finishers[i].prefix);
+    free(rt->finishers);
     free(rt->routes);
     free(rt);
 }
@@ -237,4 +247,30 @@ void http_router_dispatch(const struct http_router *rt, void *app, struct http_r
         http_response_error(res, 404, "not_found", "no such endpoint");
     if (path != stack)
         free(path);
+}
+
+/* A few finishers, added at start-up: grown one at a time. */
+void http_router_add_finisher(struct http_router *rt, const char *prefix, http_handler_fn fn)
+{
+    rt->finishers = xrealloc(rt->finishers, (rt->nfinishers + 1) * sizeof(*rt->finishers));
+    rt->finishers[rt->nfinishers].prefix = xstrdup(prefix);
+    rt->finishers[rt->nfinishers].fn = fn;
+    rt->nfinishers++;
+}
+
+/* "/admin" covers "/admin" and "/admin/…", not "/adminx". */
+static bool covers(const char *prefix, const char *path)
+{
+    size_t n = strlen(prefix);
+
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+void http_router_finish(const struct http_router *rt, void *app, const struct http_request *req,
+                        struct http_response *res)
+{
+    for (size_t i = 0; i < rt->nfinishers; i++) {
+        if (covers(rt->finishers[i].prefix, req->path))
+            rt->finishers[i].fn(app, req, res);
+    }
 }

@@ -5,6 +5,7 @@ key, CSRF token and Origin refusals on state-changing calls, sign-out (also acro
 restart), expiry (idle and absolute), and a wrong key at sign-in counted as a failed admin
 authentication that logs no secret."""
 
+import http.client
 import json
 import time
 
@@ -203,6 +204,42 @@ def test_a_state_changing_call_from_another_origin_is_403(server, base, origin):
             json={"name": "cross"})
     err = assert_json_error(r, 403, "forbidden")
     assert "origin" in err["error_description"]
+
+
+def post_with_headers(server, path, body, headers):
+    """POST with a list of (name, value) headers, repeated names kept (requests merges
+    them): (status, parsed JSON body)."""
+    c = http.client.HTTPConnection(server.host, timeout=helpers.HTTP_TIMEOUT)
+    try:
+        c.putrequest("POST", path)
+        for name, value in headers + [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))]:
+            c.putheader(name, value)
+        c.endheaders(body.encode())
+        r = c.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        c.close()
+
+
+def test_two_origin_headers_are_refused(server, base):
+    # RFC 6454 §7.3: a user agent sends at most one Origin; checking only the first of two
+    # would let a foreign second one through to anything that reads the last
+    s, csrf = signed_in(base, server.admin_key)
+    cookie = ("Cookie", "%s=%s" % (COOKIE, s.cookies.get(COOKIE)))
+    ours = "http://" + server.host
+    for pair in ((ours, "https://evil.example"), ("https://evil.example", ours), (ours, ours)):
+        origins = [("Origin", pair[0]), ("Origin", pair[1])]
+        status, err = post_with_headers(server, "/admin/v1/accounts", '{"name":"two"}',
+                                        [cookie, ("X-CSRF-Token", csrf)] + origins)
+        assert status == 403 and "origin" in err["error_description"], (pair, status, err)
+        body = json.dumps({"admin_key": server.admin_key})
+        status, err = post_with_headers(server, SESSION_PATH, body, origins)
+        assert status == 403 and err["error"] == "forbidden", (pair, status, err)
+    # one Origin of ours is fine, so the refusals were about the second one
+    status, _ = post_with_headers(server, "/admin/v1/accounts", '{"name":"one"}',
+                                  [cookie, ("X-CSRF-Token", csrf), ("Origin", ours)])
+    assert status == 201
 
 
 def test_reads_need_no_csrf_token(server, base):
