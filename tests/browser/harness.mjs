@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -76,6 +77,23 @@ export async function startServer(extraArgs = []) {
   }
   proc.kill('SIGKILL');
   throw new Error(`rcauth serve did not start; log:\n${logText()}`);
+}
+
+// The hooks of a test file that needs a server and a browser: they start both before its
+// tests (then call ready({server, browser, admin})) and stop them after.
+export function serverAndBrowser(ready) {
+  const suite = {};
+  before(async () => {
+    suite.server = await startServer();
+    suite.admin = adminClient(suite.server.base, suite.server.adminKey);
+    suite.browser = await launchBrowser();
+    await ready(suite);
+  });
+  after(async () => {
+    if (suite.browser) await suite.browser.close();
+    if (suite.server) await suite.server.stop();
+  });
+  return suite;
 }
 
 // The admin API with the Bearer key, for setup and for checks from outside the browser.
@@ -167,6 +185,17 @@ export async function signIn(page, server, hash = '') {
   await page.fill('#signin-key', server.adminKey);
   await page.click('#signin-form button[type=submit]');
   await page.locator('#app-view').waitFor();
+}
+
+// Fill the token generator with clientId, secret and expiry (seconds) and wait for its
+// token.
+export async function generatorToken(page, clientId, secret, expiry) {
+  await page.fill('#token-client-id', clientId);
+  await page.fill('#token-secret', secret);
+  await page.fill('#token-expiry', String(expiry));
+  await page.click('#token-form button[type=submit]');
+  await page.locator('#token-result').waitFor();
+  return page.inputValue('#token-value');
 }
 
 // What sticks out of the window at this size: the page wider than the window, any shown

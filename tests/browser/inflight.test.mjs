@@ -7,9 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import {
-  adminClient, launchBrowser, screenshotter, signIn, sleep, startServer,
-} from './harness.mjs';
+import { screenshotter, serverAndBrowser, signIn, sleep } from './harness.mjs';
 
 const DELAY = 600; // ms a slowed request waits before going to the server
 
@@ -17,16 +15,7 @@ let server;
 let browser;
 let admin;
 
-before(async () => {
-  server = await startServer();
-  admin = adminClient(server.base, server.adminKey);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+serverAndBrowser((suite) => ({ server, browser, admin } = suite));
 
 async function newPage(context) {
   const page = await context.newPage();

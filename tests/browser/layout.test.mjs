@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  adminClient, launchBrowser, overflowProblems, screenshotter, signIn, startServer,
+  generatorToken, overflowProblems, screenshotter, serverAndBrowser, signIn,
 } from './harness.mjs';
 
 const SIZES = [
@@ -24,12 +24,10 @@ const MANY = 150;
 let server;
 let browser;
 let admin;
-const d = {}; // the data made in before()
+const d = {}; // the data made before the tests
 
-before(async () => {
-  server = await startServer();
-  admin = adminClient(server.base, server.adminKey);
-  browser = await launchBrowser();
+serverAndBrowser(async (suite) => {
+  ({ server, browser, admin } = suite);
   const ok = (r) => {
     assert.ok(r.status < 300, JSON.stringify(r.body));
     return r.body;
@@ -52,11 +50,6 @@ before(async () => {
     d.manyIds.push(ok(await admin('POST', `/accounts/${d.many}/accesses`,
       { name, actions: ['flag.read'] })).client_id);
   }
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
 });
 
 for (const size of SIZES) {
@@ -138,11 +131,7 @@ for (const size of SIZES) {
     });
 
     test('decoded claims wrap, and iat and exp are also shown as UTC times', async () => {
-      await page.fill('#token-client-id', w.clientId);
-      await page.fill('#token-secret', w.secret);
-      await page.fill('#token-expiry', '3600');
-      await page.click('#token-form button[type=submit]');
-      await page.locator('#token-result').waitFor();
+      await generatorToken(page, w.clientId, w.secret, 3600);
       const claims = JSON.parse(await page.locator('#token-claims').textContent()).claims;
       const utc = (s) => new Date(s * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
       const times = await page.locator('#token-times').innerText();

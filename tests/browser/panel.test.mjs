@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  adminClient, decodeJwt, heapSnapshot, launchBrowser, runShell, screenshotter, serveHtml,
-  startServer,
+  decodeJwt, generatorToken, heapSnapshot, runShell, screenshotter, serveHtml, serverAndBrowser,
 } from './harness.mjs';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -22,16 +21,7 @@ let server;
 let browser;
 let admin;
 
-before(async () => {
-  server = await startServer();
-  admin = adminClient(server.base, server.adminKey);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+serverAndBrowser((suite) => ({ server, browser, admin } = suite));
 
 async function verifyToken(token) {
   const r = await fetch(`${server.base}/token?access_token=${token}`);
@@ -131,10 +121,12 @@ for (const size of SIZES) {
       }
       await page.fill('#account-name', name);
       await page.click('#account-form button[type=submit]');
+      // (the view may show another account already: wait for the new one to be picked)
+      await page.locator('#account-select option:checked', { hasText: name })
+        .waitFor({ state: 'attached' });
       await page.locator('#account-view').waitFor();
-      const selected = await page.locator('#account-select option:checked').textContent();
-      assert.ok(selected.includes(name), selected);
       w.account = await page.locator('#account-select').inputValue();
+      await page.locator('#notice', { hasText: `Account “${name}” created.` }).waitFor();
 
       for (const [env, main] of [['production', true], ['staging', false]]) {
         await page.fill('#env-name', env);
@@ -275,12 +267,7 @@ for (const size of SIZES) {
     });
 
     test('the token generator gets a token and its curl command works', async () => {
-      await page.fill('#token-client-id', w.clientId);
-      await page.fill('#token-secret', w.secret);
-      await page.fill('#token-expiry', '600');
-      await page.click('#token-form button[type=submit]');
-      await page.locator('#token-result').waitFor();
-      const token = await page.inputValue('#token-value');
+      const token = await generatorToken(page, w.clientId, w.secret, 600);
       const { header, claims } = decodeJwt(token);
       assert.equal(header.typ, 'at+jwt');
       assert.equal(claims.scope, `${ACTIONS.join(' ')} env:${w.staging}`);
