@@ -2,7 +2,8 @@
 /* The router: method + path pattern → handler, with "{name}" segments captured into
  * req->params. Matching is segment-exact and never normalises a path: existing clients
  * send "//token" and trailing slashes, and those must get a JSON 404, never a redirect
- * (SPEC §12). What a handler does with its params is its own business. */
+ * (SPEC §12). What a handler does with its params is its own business. Finishers run over
+ * every answer under a path prefix, the router's and the server's own errors included. */
 #include "http/http.h"
 
 #include "common/xmalloc.h"
