@@ -283,6 +283,51 @@ static bool public_url_is_valid(const char *url)
     return host && *host && *host != '/' && !strpbrk(url, "?# \t\r\n");
 }
 
+/* The port of an authority "host[:port]" as written (NULL when none): the last ':' after
+ * any userinfo and IPv6 brackets. */
+static char *authority_port(char *auth, char *end)
+{
+    char *host = auth;
+
+    for (char *p = auth; p < end; p++)
+        if (*p == '@')
+            host = p + 1;
+    for (char *p = end; p > host; p--)
+        if (p[-1] == ']')
+            return NULL;
+        else if (p[-1] == ':')
+            return p - 1;
+    return NULL;
+}
+
+/* RFC 3986 §6.2.2.1 and §6.2.3, RFC 6454 §6.1: browsers send their Origin with the scheme
+ * and host in lower case and without the scheme's default port. The issuer, the metadata
+ * and the panel's Origin check all start from public_url, so it takes that form once,
+ * here: "HTTPS://Auth.Example.com:443/x" → "https://auth.example.com/x". */
+static void normalise_public_url(char *url)
+{
+    char *auth = strstr(url, "://"), *end, *port;
+    unsigned long value = 0;
+
+    if (!auth)
+        return;
+    auth += 3;
+    end = auth + strcspn(auth, "/");
+    for (char *p = url; p < end; p++)
+        *p = (char)tolower((unsigned char)*p);
+    port = authority_port(auth, end);
+    if (!port)
+        return;
+    for (char *p = port + 1; p < end; p++) {
+        if (!isdigit((unsigned char)*p) || value > 65535)
+            return;
+        value = value * 10 + (unsigned long)(*p - '0');
+    }
+    /* an empty port is the default one too (RFC 3986 §3.2.3) */
+    if (port + 1 == end || value == (strncmp(url, "https:", 6) == 0 ? 443UL : 80UL))
+        memmove(port, end, strlen(end) + 1);
+}
+
 int config_load(struct config *c, int nflags, const char *const *flag_names,
                 const char *const *flag_values, char *err, size_t errsz)
 {
@@ -317,6 +362,7 @@ int config_load(struct config *c, int nflags, const char *const *flag_names,
     size_t n = strlen(c->public_url);
     while (n > 0 && c->public_url[n - 1] == '/')
         c->public_url[--n] = '\0';
+    normalise_public_url(c->public_url);
     if (!public_url_is_valid(c->public_url)) {
         snprintf(err, errsz,
                  "public-url: must be http:// or https:// and a host, with no query or fragment");

@@ -13,11 +13,13 @@
 
   const state = {
     csrf: null, // the session's CSRF token: memory only
+    keyId: null, // the admin key this tab signed in with
     accounts: [],
     account: null, // the selected account id
     envs: [],
     catalog: [],
-    accesses: [],
+    accesses: null, // the selected account's, revoked ones included; null until loaded
+    busy: new Set(), // client ids with a revocation or rotation in flight
   };
 
   const $ = (id) => document.getElementById(id);
@@ -39,16 +41,37 @@
     return e;
   }
 
+  // A name someone chose, isolated from the text around it (<bdi>): bidi controls in it
+  // (U+202E…) cannot reorder what follows. Quoted, for sentences.
+  function userText(s) {
+    return el('bdi', { text: s });
+  }
+
+  function quoted(s) {
+    return ['“', userText(s), '”'];
+  }
+
+  // The same where only plain text goes (<option>, aria-label): FSI … PDI (UAX #9).
+  function isolated(s) {
+    return `\u2068${s}\u2069`;
+  }
+
   function show(node, visible) {
     node.hidden = !visible;
   }
 
-  function notice(text) {
-    $('notice').textContent = text || '';
+  // The page's one notice line: each action replaces it (or clears it when it starts).
+  function notice(...parts) {
+    $('notice').replaceChildren(...parts.flat());
   }
 
   function when(iso) {
     return iso ? new Date(iso).toLocaleString() : 'never';
+  }
+
+  // Seconds since the epoch as "2026-12-04 08:00:00 UTC".
+  function utc(seconds) {
+    return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   }
 
   // ---- the admin API -------------------------------------------------------------------
@@ -60,9 +83,7 @@
     }
   }
 
-  // method + path (+ JSON body) → the parsed answer (null for 204). A 401 means the
-  // session is gone: back to the sign-in form.
-  async function call(method, path, body) {
+  async function request(method, path, body) {
     const headers = {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
@@ -79,12 +100,44 @@
       throw new ApiError(0, 'the server cannot be reached');
     }
     const data = r.status === 204 ? null : await r.json().catch(() => null);
-    if (r.ok) return data;
     const why = (data && (data.error_description || data.error)) || 'HTTP ' + r.status;
+    return { r, data, why };
+  }
+
+  // method + path (+ JSON body) → the parsed answer (null for 204). A 401 means the
+  // session is gone: back to the sign-in form. A 403 about the CSRF token means the browser
+  // now holds another session (signed in again in another tab): take that session's token
+  // and try once more — a refused call changed nothing.
+  async function call(method, path, body) {
+    let { r, data, why } = await request(method, path, body);
+    if (r.status === 403 && /CSRF/.test(why)) {
+      await adoptSession();
+      ({ r, data, why } = await request(method, path, body));
+    }
+    if (r.ok) return data;
     if (r.status === 401 && path !== SESSION) {
       signedOut('Your session has ended: sign in again.');
     }
     throw new ApiError(r.status, why);
+  }
+
+  // The browser's current session, read again. Signed in with the same admin key: its CSRF
+  // token is ours from now on. With another key, this tab says so rather than act under
+  // it unasked. Not signed in: back to the sign-in form.
+  async function adoptSession() {
+    const { r, data } = await request('GET', SESSION);
+    if (r.status === 401) {
+      signedOut('This browser signed out or in again elsewhere and the session here ended: ' +
+        'sign in again.');
+      throw new ApiError(401, 'signed out');
+    }
+    if (!r.ok) throw new ApiError(r.status, 'the session cannot be read');
+    const sameKey = data.admin_key_id === state.keyId;
+    signedIn(data);
+    if (!sameKey) {
+      throw new ApiError(403, `This browser is now signed in with another admin key ` +
+        `(${data.admin_key_name || data.admin_key_id}, from another tab): try again.`);
+    }
   }
 
   // Every item of a list endpoint, page by page.
@@ -102,7 +155,23 @@
     return `${API}/accounts/${encodeURIComponent(state.account)}${rest || ''}`;
   }
 
-  // Run an async action for a form: errors go to the form's alert line.
+  // Account-scoped answers can come back out of order (a quick switch of account, a slow
+  // answer): each load takes a ticket, and only the newest ticket of its kind is applied.
+  // Selecting an account or signing out voids every ticket in flight.
+  const tickets = {};
+  let ticketSeq = 0;
+
+  async function latest(kind, load, apply) {
+    const mine = (tickets[kind] = ++ticketSeq);
+    const data = await load();
+    if (tickets[kind] === mine) apply(data);
+  }
+
+  function voidTickets() {
+    for (const kind of Object.keys(tickets)) tickets[kind] = ++ticketSeq;
+  }
+
+  // Run an async handler: errors go to the form's alert line (or the notice).
   function guarded(errorId, fn) {
     return async (ev) => {
       if (ev) ev.preventDefault();
@@ -118,12 +187,49 @@
     };
   }
 
+  // A state-changing action of a form or a button: it clears the notice (the action says
+  // its own outcome), disables the form's buttons (or the button) until its requests are
+  // answered, and ignores being started again meanwhile (double clicks, Enter twice).
+  function action(errorId, fn) {
+    let running = false;
+    const run = guarded(errorId, fn);
+    return async (ev) => {
+      if (ev) ev.preventDefault();
+      if (running) return;
+      running = true;
+      const source = ev && ev.currentTarget;
+      const buttons = source instanceof HTMLFormElement ? [...source.querySelectorAll('button')]
+        : source instanceof HTMLButtonElement ? [source] : [];
+      const focused = document.activeElement;
+      notice();
+      for (const b of buttons) b.disabled = true;
+      try {
+        await run(ev);
+      } finally {
+        for (const b of buttons) b.disabled = false;
+        running = false;
+        keepFocus(focused);
+      }
+    };
+  }
+
+  // A disabled button drops the focus: give it back when nothing else took it.
+  function keepFocus(node) {
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (lost && !document.querySelector('dialog[open]') && node && document.contains(node) &&
+        !node.closest('[hidden]')) {
+      node.focus();
+    }
+  }
+
   // ---- dialogs: <dialog> gives the focus trap and Escape; we give focus back -----------
 
   const openers = new WeakMap();
 
-  function openDialog(d, focus) {
-    openers.set(d, document.activeElement);
+  // Opens d modally; opener (default: what has the focus) gets the focus back on close.
+  function openDialog(d, focus, opener) {
+    const active = document.activeElement !== document.body ? document.activeElement : null;
+    openers.set(d, opener || active);
     d.showModal();
     if (focus) focus.focus();
   }
@@ -132,19 +238,26 @@
     if (d.open) d.close();
   }
 
-  function restoreFocus(d) {
-    const back = openers.get(d);
-    if (back && document.contains(back) && !back.disabled) back.focus();
+  // A row's buttons are made anew when the list is drawn again: an opener that left the
+  // page is found again by its data-focus key.
+  function byFocusKey(key) {
+    return key ? document.querySelector(`[data-focus="${CSS.escape(key)}"]`) : null;
   }
 
-  for (const d of document.querySelectorAll('dialog')) {
-    d.addEventListener('close', () => restoreFocus(d));
+  function findAgain(node) {
+    if (!node || document.contains(node)) return node;
+    return byFocusKey(node.dataset && node.dataset.focus);
+  }
+
+  function restoreFocus(d) {
+    const back = findAgain(openers.get(d));
+    if (back && !back.disabled) back.focus();
   }
 
   // A yes/no question; resolves to true when confirmed.
-  function confirmAction(title, text, okLabel) {
+  function confirmAction(title, text, okLabel, opener) {
     const d = $('confirm-dialog');
-    $('confirm-title').textContent = title;
+    $('confirm-title').replaceChildren(...title);
     $('confirm-text').textContent = text;
     $('confirm-ok').textContent = okLabel;
     return new Promise((resolve) => {
@@ -162,36 +275,49 @@
       });
       $('confirm-ok').addEventListener('click', ok);
       $('confirm-cancel').addEventListener('click', cancel);
-      openDialog(d, $('confirm-cancel'));
+      openDialog(d, $('confirm-cancel'), opener);
     });
   }
 
   // ---- the one-time secret -------------------------------------------------------------
 
+  let secretShown = false;
+
   // Shows a client secret once. The caller passes the API answer and drops its own
   // reference; the value then lives only in the dialog's field until it closes.
-  function showSecret(title, answer) {
-    $('secret-title').textContent = title;
+  function showSecret(title, answer, opener) {
+    $('secret-title').replaceChildren(...title);
     $('secret-client-id').value = answer.client_id;
     $('secret-value').value = answer.client_secret;
     delete answer.client_secret;
-    openDialog($('secret-dialog'), $('secret-copy'));
+    secretShown = true;
+    openDialog($('secret-dialog'), $('secret-copy'), opener);
   }
 
   function forgetSecret() {
+    secretShown = false;
     $('secret-value').value = '';
     $('secret-client-id').value = '';
     resetCopyButtons($('secret-dialog'));
   }
 
-  // The close button, Escape, or anything else: the secret goes with the dialog, at once
-  // (the close event itself comes a task later).
+  // Only the deliberate button closes it (and sign-out): Escape is refused, and should a
+  // browser close it anyway (Chromium closes a dialog on a second Escape without user
+  // activation in between), it opens again with the secret still there.
   $('secret-close').addEventListener('click', () => {
     forgetSecret();
     closeDialog($('secret-dialog'));
   });
-  $('secret-dialog').addEventListener('cancel', forgetSecret);
-  $('secret-dialog').addEventListener('close', forgetSecret);
+  $('secret-dialog').addEventListener('cancel', (ev) => ev.preventDefault());
+  $('secret-dialog').addEventListener('close', () => {
+    if (secretShown) $('secret-dialog').showModal();
+  });
+
+  for (const d of document.querySelectorAll('dialog')) {
+    d.addEventListener('close', () => {
+      if (!d.open) restoreFocus(d);
+    });
+  }
 
   // ---- copy buttons --------------------------------------------------------------------
 
@@ -210,17 +336,23 @@
     for (const b of root.querySelectorAll('button[data-copy]')) {
       if (b.dataset.label) b.textContent = b.dataset.label;
     }
+    for (const s of root.querySelectorAll('.copy-status')) s.textContent = '';
   }
 
+  // The button says "Copied"; the live region next to it tells screen readers what was.
   document.addEventListener('click', async (ev) => {
     const b = ev.target.closest('button[data-copy]');
     if (!b) return;
     b.dataset.label = b.dataset.label || b.textContent;
+    const status = b.closest('dialog, section').querySelector('.copy-status');
+    const what = b.dataset.label.replace(/^Copy /, '');
     try {
       await copyText($(b.dataset.copy));
       b.textContent = 'Copied';
+      status.textContent = `${what[0].toUpperCase()}${what.slice(1)} copied to the clipboard.`;
     } catch (e) {
       b.textContent = 'Copy failed: select and copy by hand';
+      status.textContent = `The ${what} could not be copied: select it and copy it by hand.`;
     }
     setTimeout(() => {
       if (b.dataset.label) b.textContent = b.dataset.label;
@@ -231,6 +363,7 @@
 
   function signedIn(session) {
     state.csrf = session.csrf_token;
+    state.keyId = session.admin_key_id;
     $('whoami-name').textContent = session.admin_key_name || session.admin_key_id;
     show($('whoami'), true);
     show($('signin-view'), false);
@@ -239,17 +372,21 @@
 
   // Forget everything the page knew, then show the sign-in form.
   function signedOut(message) {
+    voidTickets();
     state.csrf = null;
+    state.keyId = null;
     state.accounts = [];
     state.account = null;
     state.envs = [];
-    state.accesses = [];
+    state.accesses = null;
+    forgetSecret();
     for (const d of document.querySelectorAll('dialog')) closeDialog(d);
     clearTokenGenerator();
     for (const f of document.querySelectorAll('form')) f.reset();
     $('account-select').replaceChildren();
     $('env-list').replaceChildren();
     $('access-rows').replaceChildren();
+    $('access-filter').value = '';
     show($('account-view'), false);
     show($('app-view'), false);
     show($('whoami'), false);
@@ -258,7 +395,7 @@
     $('signin-key').focus();
   }
 
-  $('signin-form').addEventListener('submit', guarded('signin-error', async () => {
+  $('signin-form').addEventListener('submit', action('signin-error', async () => {
     const key = $('signin-key');
     if (!key.value.trim()) throw new Error('Enter an admin key.');
     let session;
@@ -271,11 +408,10 @@
       key.value = '';
     }
     signedIn(session);
-    notice('');
     await loadAll();
   }));
 
-  $('signout').addEventListener('click', guarded(null, async () => {
+  $('signout').addEventListener('click', action(null, async () => {
     try {
       await call('DELETE', SESSION);
     } finally {
@@ -285,6 +421,8 @@
 
   // ---- accounts and environments -------------------------------------------------------
 
+  // After sign-in (or a reload), the focus goes to the first useful control: the account
+  // picker, or the new-account form when there is no account yet.
   async function loadAll() {
     const [catalog, accounts] = await Promise.all([
       listAll(`${API}/actions`),
@@ -296,13 +434,14 @@
     const wanted = new URLSearchParams(location.hash.slice(1)).get('account');
     const pick = accounts.find((a) => a.id === wanted) || accounts[0];
     renderAccounts(pick ? pick.id : null);
+    $(pick ? 'account-select' : 'account-name').focus();
     await selectAccount(pick ? pick.id : null);
   }
 
   function renderAccounts(selected) {
     const s = $('account-select');
-    s.replaceChildren(...state.accounts.map((a) =>
-      el('option', { value: a.id, selected: a.id === selected, text: `${a.name} (${a.id})` })));
+    s.replaceChildren(...state.accounts.map((a) => el('option',
+      { value: a.id, selected: a.id === selected, text: `${isolated(a.name)} (${a.id})` })));
     if (!state.accounts.length) {
       s.append(el('option', { value: '', text: 'No account yet: create one below' }));
       $('account-new').open = true;
@@ -310,7 +449,13 @@
   }
 
   async function selectAccount(id) {
+    voidTickets();
     state.account = id;
+    state.envs = [];
+    state.accesses = null;
+    $('access-filter').value = '';
+    renderEnvs();
+    renderAccesses();
     show($('account-view'), Boolean(id));
     if (!id) return;
     history.replaceState(null, '', '#account=' + encodeURIComponent(id));
@@ -318,10 +463,11 @@
   }
 
   $('account-select').addEventListener('change', guarded(null, async (ev) => {
+    notice();
     await selectAccount(ev.target.value);
   }));
 
-  $('account-form').addEventListener('submit', guarded('account-error', async () => {
+  $('account-form').addEventListener('submit', action('account-error', async () => {
     const body = { name: $('account-name').value.trim() };
     const id = $('account-id').value.trim();
     if (id) body.id = id;
@@ -330,13 +476,17 @@
     $('account-new').open = false;
     state.accounts.push(a);
     renderAccounts(a.id);
+    notice('Account ', quoted(a.name), ' created.');
+    $('account-select').focus();
     await selectAccount(a.id);
-    notice(`Account “${a.name}” created.`);
   }));
 
-  async function loadEnvs() {
-    state.envs = await listAll(accountPath('/environments'));
-    renderEnvs();
+  function loadEnvs() {
+    return latest('envs', () => listAll(accountPath('/environments')), (envs) => {
+      state.envs = envs;
+      renderEnvs();
+      renderAccesses(); // environment names in the rows
+    });
   }
 
   function envName(id) {
@@ -346,7 +496,7 @@
 
   function renderEnvs() {
     $('env-list').replaceChildren(...state.envs.map((e) =>
-      el('li', {}, el('strong', { text: e.name }), ' ', el('code', { text: e.id }),
+      el('li', {}, el('strong', {}, userText(e.name)), ' ', el('code', { text: e.id }),
         e.is_main ? el('span', { class: 'badge', text: 'main' }) : null)));
     show($('env-empty'), state.envs.length === 0);
     // the access form's choices follow, keeping what was ticked
@@ -354,19 +504,19 @@
     $('access-env-options').replaceChildren(...state.envs.map((e) =>
       el('label', { class: 'check' },
         el('input', { type: 'checkbox', name: 'env', value: e.id, checked: ticked.has(e.id) }),
-        ` ${e.name}`)));
+        ' ', userText(e.name))));
     if (!state.envs.length) {
       $('access-env-options').append(
         el('p', { class: 'hint', text: 'This account has no environment yet.' }));
     }
   }
 
-  $('env-form').addEventListener('submit', guarded('env-error', async () => {
+  $('env-form').addEventListener('submit', action('env-error', async () => {
     const body = { name: $('env-name').value.trim(), is_main: $('env-main').checked };
     const e = await call('POST', accountPath('/environments'), body);
     $('env-form').reset();
+    notice('Environment ', quoted(e.name), ' created.');
     await loadEnvs();
-    notice(`Environment “${e.name}” created.`);
   }));
 
   // ---- the access form -----------------------------------------------------------------
@@ -422,7 +572,7 @@
     syncGroup(resource);
   });
 
-  $('access-form').addEventListener('submit', guarded('access-error', async () => {
+  $('access-form').addEventListener('submit', action('access-error', async (ev) => {
     const name = $('access-name').value.trim();
     const actions = selectedValues('action');
     if (!name) throw new Error('Give the access a name.');
@@ -433,76 +583,131 @@
     for (const all of document.querySelectorAll('#action-groups input:not([name])')) {
       all.indeterminate = false;
     }
-    showSecret('Access created', answer);
+    notice('Access ', quoted(answer.name), ' created.');
+    // a secret is shown whatever happened meanwhile (another account selected…): it is
+    // the only time it can be
+    showSecret(['Access ', ...quoted(answer.name), ' created'], answer, ev.submitter);
     await loadAccesses();
   }));
 
   // ---- the accesses list, preview, revoke, rotate --------------------------------------
 
-  async function loadAccesses() {
-    const revoked = $('show-revoked').checked ? '?include_revoked=true' : '';
-    state.accesses = await listAll(accountPath('/accesses' + revoked));
-    renderAccesses();
+  // Always with the revoked ones: the list can then say how many there are, and the "Show
+  // revoked accesses" box needs no new request.
+  function loadAccesses() {
+    return latest('accesses', () => listAll(accountPath('/accesses?include_revoked=true')),
+      (items) => {
+        state.accesses = items;
+        renderAccesses();
+      });
   }
 
-  $('show-revoked').addEventListener('change', guarded(null, loadAccesses));
+  $('show-revoked').addEventListener('change', () => renderAccesses());
+  $('access-filter').addEventListener('input', () => renderAccesses());
 
   function envText(envs) {
-    return envs.length ? envs.map(envName).join(', ') : 'All environments';
+    if (!envs.length) return ['All environments'];
+    return envs.flatMap((id, i) => (i ? [', ', userText(envName(id))] : [userText(envName(id))]));
   }
 
+  // One element inside: on phones the cell is a grid of its label and its content.
   function cell(label, ...content) {
-    return el('td', { 'data-label': label }, ...content);
+    return el('td', { 'data-label': label }, el('div', {}, ...content.flat()));
   }
 
+  function matches(a, filter) {
+    return !filter || a.name.toLowerCase().includes(filter) ||
+      a.client_id.toLowerCase().includes(filter);
+  }
+
+  function row(a) {
+    const busy = state.busy.has(a.client_id);
+    const manage = el('div', { class: 'buttons' },
+      el('button', { type: 'button', class: 'secondary', text: 'Preview',
+        'data-focus': 'preview:' + a.client_id, 'aria-label': `Preview ${isolated(a.name)}`,
+        onclick: (ev) => preview(a.client_id, ev.currentTarget) }));
+    if (!a.revoked_at) {
+      manage.append(el('button', { type: 'button', class: 'danger', text: 'Revoke',
+        'data-focus': 'revoke:' + a.client_id, 'aria-label': `Revoke ${isolated(a.name)}`,
+        disabled: busy, onclick: () => revoke(a) }));
+    }
+    return el('tr', { class: a.revoked_at ? 'revoked' : null, 'data-client-id': a.client_id },
+      cell('Name', userText(a.name), a.revoked_at ? [
+        el('span', { class: 'badge revoked', text: 'revoked' }),
+        el('span', { class: 'hint revoked-at', text: `Revoked ${when(a.revoked_at)}` })] : null),
+      cell('Client id', el('code', { text: a.client_id })),
+      cell('Environments', envText(a.environments)),
+      cell('Actions', el('span', { class: 'actions-text', text: a.actions.join(' ') })),
+      cell('Created', when(a.created_at)),
+      cell('Last used', when(a.last_used_at)),
+      cell('Manage', manage));
+  }
+
+  // The rows that pass the filter (and the revoked box), and a line saying what is hidden.
   function renderAccesses() {
-    const rows = state.accesses.map((a) => {
-      const manage = el('div', { class: 'buttons' },
-        el('button', { type: 'button', class: 'secondary', text: 'Preview',
-          'aria-label': `Preview ${a.name}`, onclick: () => preview(a.client_id) }));
-      if (!a.revoked_at) {
-        manage.append(el('button', { type: 'button', class: 'danger', text: 'Revoke',
-          'aria-label': `Revoke ${a.name}`, onclick: () => revoke(a) }));
-      }
-      return el('tr', { class: a.revoked_at ? 'revoked' : null, 'data-client-id': a.client_id },
-        cell('Name', el('span', { text: a.name }),
-          a.revoked_at ? el('span', { class: 'badge revoked', text: 'revoked' }) : null),
-        cell('Client id', el('code', { text: a.client_id })),
-        cell('Environments', envText(a.environments)),
-        cell('Actions', el('span', { class: 'actions-text', text: a.actions.join(' ') })),
-        cell('Created', when(a.created_at)),
-        cell('Last used', when(a.last_used_at)),
-        cell('Manage', manage));
-    });
-    $('access-rows').replaceChildren(...rows);
-    show($('access-empty'), rows.length === 0);
+    const all = state.accesses || [];
+    const showRevoked = $('show-revoked').checked;
+    const filter = $('access-filter').value.trim().toLowerCase();
+    const revoked = all.filter((a) => a.revoked_at).length;
+    const listed = all.filter((a) => showRevoked || !a.revoked_at);
+    const shown = listed.filter((a) => matches(a, filter));
+    const focus = document.activeElement?.dataset?.focus;
+    $('access-rows').replaceChildren(...shown.map(row));
+    if (focus && byFocusKey(focus)) byFocusKey(focus).focus();
+    const empty = $('access-empty');
+    if (shown.length) {
+      empty.replaceChildren();
+    } else if (listed.length) {
+      empty.replaceChildren('No access matches ', ...quoted($('access-filter').value.trim()), '.');
+    } else if (revoked) {
+      empty.replaceChildren(`No active access (${revoked} revoked — `,
+        el('button', { type: 'button', class: 'link', text: 'show them',
+          onclick: () => {
+            $('show-revoked').checked = true;
+            renderAccesses();
+            $('show-revoked').focus();
+          } }), ').');
+    } else {
+      empty.replaceChildren(state.accesses ? 'No access yet.' : 'Loading…');
+    }
+    show(empty, shown.length === 0);
+    $('access-count').textContent = filter
+      ? `${shown.length} of ${listed.length} accesses match the filter.` : '';
   }
 
   function detail(term, ...value) {
-    return [el('dt', { text: term }), el('dd', {}, ...value)];
+    return [el('dt', { text: term }), el('dd', {}, ...value.flat())];
   }
 
   let previewed = null;
 
-  async function preview(clientId) {
-    const a = await call('GET', accountPath('/accesses/' + encodeURIComponent(clientId)))
-      .catch((e) => { notice(e.message); return null; });
-    if (!a) return;
-    previewed = a;
-    $('preview-title').textContent = a.name;
-    $('preview-body').replaceChildren(
-      ...detail('Client id', el('code', { text: a.client_id })),
-      ...detail('Account', el('code', { text: a.account_id })),
-      ...detail('Environments', envText(a.environments)),
-      ...detail('Actions', el('ul', { class: 'plain' },
-        ...a.actions.map((x) => el('li', {}, el('code', { text: x }))))),
-      ...detail('Created', when(a.created_at)),
-      ...detail('Last used', when(a.last_used_at)),
-      ...detail('Revoked', a.revoked_at ? when(a.revoked_at) : 'no'),
-      ...detail('Client secret', 'never shown again; rotate it to get a new one'));
-    show($('preview-rotate'), !a.revoked_at);
-    show($('preview-revoke'), !a.revoked_at);
-    openDialog($('preview-dialog'), $('preview-close'));
+  function preview(clientId, opener) {
+    notice();
+    return latest('preview', () => call('GET', accountPath('/accesses/' + encodeURIComponent(clientId)))
+      .catch((e) => {
+        if (e.status !== 401) notice(e.message);
+        return null;
+      }), (a) => {
+      if (!a) return;
+      previewed = a;
+      $('preview-title').replaceChildren(userText(a.name));
+      $('preview-body').replaceChildren(
+        ...detail('Client id', el('code', { text: a.client_id })),
+        ...detail('Account', el('code', { text: a.account_id })),
+        ...detail('Environments', envText(a.environments)),
+        ...detail('Actions', el('ul', { class: 'plain' },
+          ...a.actions.map((x) => el('li', {}, el('code', { text: x }))))),
+        ...detail('Created', when(a.created_at)),
+        ...detail('Last used', when(a.last_used_at)),
+        ...detail('Revoked', a.revoked_at ? when(a.revoked_at) : 'no'),
+        ...detail('Client secret', 'never shown again; rotate it to get a new one'));
+      const busy = state.busy.has(a.client_id);
+      for (const b of [$('preview-rotate'), $('preview-revoke')]) {
+        show(b, !a.revoked_at);
+        b.disabled = busy;
+      }
+      openDialog($('preview-dialog'), $('preview-close'), opener);
+    });
   }
 
   $('preview-close').addEventListener('click', () => closeDialog($('preview-dialog')));
@@ -511,33 +716,64 @@
     revoke(previewed);
   });
   $('preview-rotate').addEventListener('click', () => {
+    const opener = openers.get($('preview-dialog'));
     closeDialog($('preview-dialog'));
-    rotate(previewed);
+    rotate(previewed, opener);
   });
 
+  // One revocation or rotation per access at a time: its buttons are disabled meanwhile.
+  async function busyWith(a, fn) {
+    if (state.busy.has(a.client_id)) return;
+    state.busy.add(a.client_id);
+    renderAccesses();
+    try {
+      await fn();
+    } finally {
+      state.busy.delete(a.client_id);
+      renderAccesses();
+    }
+  }
+
+  // After a revocation the row's Revoke button is gone: the focus goes to the same row
+  // (shown revoked), else the row that took its place, else the list's heading.
+  function focusAfterRevoke(clientId, index) {
+    const rows = [...$('access-rows').rows];
+    const same = rows.find((r) => r.dataset.clientId === clientId);
+    const next = same || rows[Math.min(index, rows.length - 1)];
+    const button = next && next.querySelector('button');
+    (button || $('accesses-title')).focus();
+  }
+
   async function revoke(a) {
-    const yes = await confirmAction(`Revoke “${a.name}”?`,
+    if (state.busy.has(a.client_id)) return;
+    notice();
+    const yes = await confirmAction(['Revoke ', ...quoted(a.name), '?'],
       'Every token this access obtained stops working at once, and it can obtain no more. ' +
       'This cannot be undone.', 'Revoke access');
     if (!yes) return;
-    await guarded(null, async () => {
+    const index = [...$('access-rows').rows].findIndex((r) => r.dataset.clientId === a.client_id);
+    await busyWith(a, guarded(null, async () => {
       await call('DELETE', accountPath('/accesses/' + encodeURIComponent(a.client_id)));
       await loadAccesses();
-      notice(`Access “${a.name}” revoked.`);
-    })();
+      notice('Access ', quoted(a.name), ' revoked.');
+    }));
+    focusAfterRevoke(a.client_id, Math.max(index, 0));
   }
 
-  async function rotate(a) {
-    const yes = await confirmAction(`Rotate the secret of “${a.name}”?`,
+  async function rotate(a, opener) {
+    if (state.busy.has(a.client_id)) return;
+    notice();
+    const yes = await confirmAction(['Rotate the secret of ', ...quoted(a.name), '?'],
       'The current client secret stops working at once. Tokens already issued stay valid.',
-      'Rotate secret');
+      'Rotate secret', opener);
     if (!yes) return;
-    await guarded(null, async () => {
+    await busyWith(a, guarded(null, async () => {
       const answer = await call('POST',
         accountPath('/accesses/' + encodeURIComponent(a.client_id) + '/secret'));
-      showSecret('New client secret', answer);
+      notice('The secret of ', quoted(a.name), ' was rotated.');
+      showSecret(['New client secret for ', ...quoted(a.name)], answer, opener);
       await loadAccesses();
-    })();
+    }));
   }
 
   // ---- the token generator -------------------------------------------------------------
@@ -559,13 +795,26 @@
     $('token-value').value = '';
     $('token-curl').value = '';
     $('token-claims').textContent = '';
+    $('token-times').replaceChildren();
     $('token-error').textContent = '';
+    resetCopyButtons($('token-result'));
     show($('token-result'), false);
   }
 
   $('token-clear').addEventListener('click', clearTokenGenerator);
 
-  $('token-form').addEventListener('submit', guarded('token-error', async () => {
+  // The times of a token, readable: "Issued at (iat)  2026-12-04 08:00:00 UTC".
+  function tokenTimes(claims) {
+    const names = { iat: 'Issued at', nbf: 'Not before', exp: 'Expires' };
+    const out = [];
+    for (const [k, label] of Object.entries(names)) {
+      if (Number.isInteger(claims[k])) out.push(...detail(`${label} (${k})`, utc(claims[k])));
+    }
+    if (!Number.isInteger(claims.exp)) out.push(...detail('Expires', 'never'));
+    return out;
+  }
+
+  $('token-form').addEventListener('submit', action('token-error', async () => {
     const clientId = $('token-client-id').value.trim();
     const secret = $('token-secret').value.trim();
     const expiry = $('token-expiry').value.trim();
@@ -590,9 +839,10 @@
       throw new Error(`${r.status}: ${d.error || 'error'}${d.error_description ? ' — ' + d.error_description : ''}`);
     }
     const [header, payload] = d.access_token.split('.');
+    const claims = b64urlJson(payload);
     $('token-value').value = d.access_token;
-    $('token-claims').textContent = JSON.stringify(
-      { header: b64urlJson(header), claims: b64urlJson(payload) }, null, 2);
+    $('token-times').replaceChildren(...tokenTimes(claims));
+    $('token-claims').textContent = JSON.stringify({ header: b64urlJson(header), claims }, null, 2);
     $('token-curl').value = `curl -s -X POST ${shq(url)} -H 'Content-Type: application/json' ` +
       `--data-raw ${shq(body)}`;
     show($('token-result'), true);

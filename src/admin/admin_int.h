@@ -84,10 +84,6 @@ void admin_routes_accounts(struct http_router *rt);
 void admin_routes_accesses(struct http_router *rt);
 void admin_routes_panel_session(struct http_router *rt);
 
-/* The panel's security headers (docs/panel.md): a strict Content-Security-Policy,
- * X-Content-Type-Options and Referrer-Policy, on every answer of the panel's assets and
- * session endpoints. */
-void admin_panel_headers(struct http_response *res);
 /* Whether an If-None-Match header value (RFC 9110 §13.1.2: "*" or a list of entity tags,
  * compared weakly) matches etag (with its quotes). */
 bool admin_etag_matches(const char *if_none_match, const char *etag);

@@ -3,7 +3,7 @@
  * scripts/embed.py, served under /admin/ with a strong ETag (the SHA-256 of the content)
  * and "Cache-Control: no-cache", so a browser revalidates each time and gets a 304 until
  * the binary changes. The page is also answered at /admin (no redirect anywhere, SPEC §12).
- * Every answer carries the panel's security headers. The session endpoints are in
+ * Every answer under /admin carries the panel's security headers. The session endpoints are in
  * panel_session.c; what the page calls is the admin API, authenticated by auth.c. */
 #include <stdio.h>
 #include <string.h>
@@ -31,8 +31,14 @@ static const struct {
     {".svg", "image/svg+xml"},
 };
 
-void admin_panel_headers(struct http_response *res)
+/* The security headers of every answer under /admin (a router finisher, so that the
+ * router's 404 and 405, the server's 400 and 413 and the admin API's JSON carry them too):
+ * nothing runs or loads but our own files, no framing (clickjacking), no MIME sniffing (a
+ * JSON answer holding an admin-chosen name is never taken for HTML), no Referer. */
+static void panel_headers(void *appv, const struct http_request *req, struct http_response *res)
 {
+    (void)appv;
+    (void)req;
     http_response_header(res, "Content-Security-Policy", csp);
     http_response_header(res, "X-Content-Type-Options", "nosniff");
     http_response_header(res, "Referrer-Policy", "no-referrer");
@@ -96,7 +102,6 @@ static void asset_get(void *appv, const struct http_request *req, struct http_re
     char etag[80];
 
     (void)appv;
-    admin_panel_headers(res);
     if (!f) {
         http_response_error(res, 404, "not_found", "no such endpoint");
         return;
@@ -129,4 +134,5 @@ void admin_panel_register(struct http_router *rt)
         http_router_add(rt, "GET", pattern, asset_get);
     }
     admin_routes_panel_session(rt);
+    http_router_add_finisher(rt, PANEL_ROOT, panel_headers);
 }

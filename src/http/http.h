@@ -101,6 +101,14 @@ void http_router_add(struct http_router *rt, const char *method, const char *pat
 /* Route req (fills req->params) and run the handler into res (already initialised). */
 void http_router_dispatch(const struct http_router *rt, void *app, struct http_request *req,
                           struct http_response *res);
+/* fn runs over every answer to a path that is prefix or lies under prefix + "/", whoever
+ * made it: a handler, the router (404, 405) or the server (400, 413). For headers that
+ * belong to a whole area of paths, errors included (the panel's security headers). */
+void http_router_add_finisher(struct http_router *rt, const char *prefix, http_handler_fn fn);
+/* Run the finishers whose prefix covers req->path over res; the server calls it once per
+ * answer, after dispatch or its own error. */
+void http_router_finish(const struct http_router *rt, void *app, const struct http_request *req,
+                        struct http_response *res);
 
 /* Server. */
 struct http_server_config {

@@ -2,7 +2,8 @@
 /* The router: method + path pattern → handler, with "{name}" segments captured into
  * req->params. Matching is segment-exact and never normalises a path: existing clients
  * send "//token" and trailing slashes, and those must get a JSON 404, never a redirect
- * (SPEC §12). What a handler does with its params is its own business. */
+ * (SPEC §12). What a handler does with its params is its own business. Finishers run over
+ * every answer under a path prefix, the router's and the server's own errors included. */
 #include "http/http.h"
 
 #include "common/xmalloc.h"
@@ -20,10 +21,17 @@ struct route {
     unsigned literal_mask; /* bit (31 - i) set when segment i is literal, for tie-breaks */
 };
 
+struct finisher {
+    char *prefix;
+    http_handler_fn fn;
+};
+
 struct http_router {
     struct route *routes;
     size_t n;
     size_t cap;
+    struct finisher *finishers;
+    size_t nfinishers;
 };
 
 /* Up to this many path bytes are matched in a stack copy; longer ones go to the heap. */
@@ -42,6 +50,9 @@ void http_router_free(struct http_router *rt)
         free(rt->routes[i].method);
         free(rt->routes[i].pattern);
     }
+    for (size_t i = 0; i < rt->nfinishers; i++)
+        free(rt->finishers[i].prefix);
+    free(rt->finishers);
     free(rt->routes);
     free(rt);
 }
@@ -237,4 +248,30 @@ void http_router_dispatch(const struct http_router *rt, void *app, struct http_r
         http_response_error(res, 404, "not_found", "no such endpoint");
     if (path != stack)
         free(path);
+}
+
+/* A few finishers, added at start-up: grown one at a time. */
+void http_router_add_finisher(struct http_router *rt, const char *prefix, http_handler_fn fn)
+{
+    rt->finishers = xrealloc(rt->finishers, (rt->nfinishers + 1) * sizeof(*rt->finishers));
+    rt->finishers[rt->nfinishers].prefix = xstrdup(prefix);
+    rt->finishers[rt->nfinishers].fn = fn;
+    rt->nfinishers++;
+}
+
+/* "/admin" covers "/admin" and "/admin/…", not "/adminx". */
+static bool covers(const char *prefix, const char *path)
+{
+    size_t n = strlen(prefix);
+
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+void http_router_finish(const struct http_router *rt, void *app, const struct http_request *req,
+                        struct http_response *res)
+{
+    for (size_t i = 0; i < rt->nfinishers; i++) {
+        if (covers(rt->finishers[i].prefix, req->path))
+            rt->finishers[i].fn(app, req, res);
+    }
 }

@@ -240,6 +240,7 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
         http_response_error(&res, 400, "invalid_request", "the query string is malformed");
     else
         http_router_dispatch(srv->rt, srv->app, &req, &res);
+    http_router_finish(srv->rt, srv->app, &req, &res);
     mr = to_mhd(&res);
     if (!mr)
         goto out;

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +30,8 @@ function cleanEnv() {
   return env;
 }
 
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
@@ -39,8 +42,6 @@ function freePort() {
     });
   });
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A started server: {base, port, adminKey, dir, logText(), stop()}.
 export async function startServer(extraArgs = []) {
@@ -78,6 +79,23 @@ export async function startServer(extraArgs = []) {
   throw new Error(`rcauth serve did not start; log:\n${logText()}`);
 }
 
+// The hooks of a test file that needs a server and a browser: they start both before its
+// tests (then call ready({server, browser, admin})) and stop them after.
+export function serverAndBrowser(ready) {
+  const suite = {};
+  before(async () => {
+    suite.server = await startServer();
+    suite.admin = adminClient(suite.server.base, suite.server.adminKey);
+    suite.browser = await launchBrowser();
+    await ready(suite);
+  });
+  after(async () => {
+    if (suite.browser) await suite.browser.close();
+    if (suite.server) await suite.server.stop();
+  });
+  return suite;
+}
+
 // The admin API with the Bearer key, for setup and for checks from outside the browser.
 export function adminClient(base, key) {
   return async (method, path, body) => {
@@ -112,7 +130,9 @@ export function screenshotter(page, prefix) {
   return async (step) => {
     n += 1;
     const file = join(ARTIFACTS, `${prefix}-${String(n).padStart(2, '0')}-${step}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    // a modal dialog is drawn in the window: the window shows it as the user sees it
+    const dialog = await page.evaluate(() => Boolean(document.querySelector('dialog[open]')));
+    await page.screenshot({ path: file, fullPage: !dialog });
     return file;
   };
 }
@@ -156,4 +176,52 @@ export function serveHtml(html) {
     url: `http://127.0.0.1:${srv.address().port}/`,
     close: () => new Promise((done) => srv.close(done)),
   })));
+}
+
+// Sign in through the form at /admin/<hash> and wait for the signed-in page.
+export async function signIn(page, server, hash = '') {
+  await page.goto(`${server.base}/admin/${hash}`);
+  await page.locator('#signin-view').waitFor();
+  await page.fill('#signin-key', server.adminKey);
+  await page.click('#signin-form button[type=submit]');
+  await page.locator('#app-view').waitFor();
+}
+
+// Fill the token generator with clientId, secret and expiry (seconds) and wait for its
+// token.
+export async function generatorToken(page, clientId, secret, expiry) {
+  await page.fill('#token-client-id', clientId);
+  await page.fill('#token-secret', secret);
+  await page.fill('#token-expiry', String(expiry));
+  await page.click('#token-form button[type=submit]');
+  await page.locator('#token-result').waitFor();
+  return page.inputValue('#token-value');
+}
+
+// What sticks out of the window at this size: the page wider than the window, any shown
+// element past its right edge, and any element that scrolls sideways (text fields, whose
+// text scrolls inside them by design, apart). [] when everything fits.
+export function overflowProblems(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const width = document.documentElement.clientWidth;
+    const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+      (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '');
+    if (document.documentElement.scrollWidth > window.innerWidth) {
+      out.push(`page is ${document.documentElement.scrollWidth}px wide in a ${window.innerWidth}px window`);
+    }
+    for (const e of document.querySelectorAll('body *')) {
+      if (e.closest('[hidden], dialog:not([open]), .sr-only')) continue;
+      const r = e.getBoundingClientRect();
+      if (r.width <= 1 && r.height <= 1) continue; // nothing, or visually hidden (1 px)
+      const left = r.left + window.scrollX;
+      const right = r.right + window.scrollX;
+      if (right > width + 1 || left < -1) out.push(`${name(e)} spans ${left}…${right}px`);
+      if (!e.matches('input, textarea, select') && getComputedStyle(e).overflowX !== 'visible' &&
+          e.scrollWidth > e.clientWidth + 1) {
+        out.push(`${name(e)} scrolls sideways (${e.scrollWidth} > ${e.clientWidth})`);
+      }
+    }
+    return out.slice(0, 10);
+  });
 }

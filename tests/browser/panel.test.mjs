@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  adminClient, decodeJwt, heapSnapshot, launchBrowser, runShell, screenshotter, serveHtml,
-  startServer,
+  decodeJwt, generatorToken, heapSnapshot, runShell, screenshotter, serveHtml, serverAndBrowser,
 } from './harness.mjs';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -22,16 +21,7 @@ let server;
 let browser;
 let admin;
 
-before(async () => {
-  server = await startServer();
-  admin = adminClient(server.base, server.adminKey);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+serverAndBrowser((suite) => ({ server, browser, admin } = suite));
 
 async function verifyToken(token) {
   const r = await fetch(`${server.base}/token?access_token=${token}`);
@@ -115,6 +105,11 @@ for (const size of SIZES) {
       await page.click('#signin-form button[type=submit]');
       await page.locator('#app-view').waitFor();
       assert.equal(await page.inputValue('#signin-key'), '', 'the key field is emptied');
+      // the focus lands on the first useful control: the account picker, or the new-account
+      // form when there is no account yet
+      const accounts = (await admin('GET', '/accounts')).body.total_count;
+      await page.waitForFunction((id) => document.activeElement.id === id,
+        accounts ? 'account-select' : 'account-name');
       await step('signed-in');
     });
 
@@ -126,16 +121,19 @@ for (const size of SIZES) {
       }
       await page.fill('#account-name', name);
       await page.click('#account-form button[type=submit]');
+      // (the view may show another account already: wait for the new one to be picked)
+      await page.locator('#account-select option:checked', { hasText: name })
+        .waitFor({ state: 'attached' });
       await page.locator('#account-view').waitFor();
-      const selected = await page.locator('#account-select option:checked').textContent();
-      assert.ok(selected.includes(name), selected);
       w.account = await page.locator('#account-select').inputValue();
+      await page.locator('#notice', { hasText: `Account “${name}” created.` }).waitFor();
 
       for (const [env, main] of [['production', true], ['staging', false]]) {
         await page.fill('#env-name', env);
         await page.setChecked('#env-main', main);
         await page.click('#env-form button[type=submit]');
         await page.locator('#env-list li', { hasText: env }).waitFor();
+        await page.locator('#notice', { hasText: `Environment “${env}” created.` }).waitFor();
       }
       const envs = (await admin('GET', `/accounts/${w.account}/environments`)).body.items;
       w.staging = envs.find((e) => e.name === 'staging').id;
@@ -174,6 +172,10 @@ for (const size of SIZES) {
       await step('access-form');
       await page.click('#access-form button[type=submit]');
       await page.locator('#secret-dialog[open]').waitFor();
+      // the notice no longer speaks of the last environment: it names this access
+      assert.equal(await page.locator('#notice').textContent(), `Access “CI pipeline ${size.name}” created.`);
+      assert.equal(await page.locator('#secret-title').textContent(),
+        `Access “CI pipeline ${size.name}” created`);
       w.secret = await page.inputValue('#secret-value');
       w.clientId = await page.inputValue('#secret-client-id');
       assert.match(w.secret, HEX64);
@@ -182,28 +184,48 @@ for (const size of SIZES) {
       assert.match(warning, /cannot be shown again once this dialog is closed/);
       // keyboard: the dialog has the focus, on its copy button
       assert.equal(await page.evaluate(() => document.activeElement.id), 'secret-copy');
+      // Escape (even twice, with nothing else in between) does not close it: closing it is
+      // deliberate, with a button that says what it means
+      for (let i = 0; i < 3; i++) {
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(100);
+        assert.equal(await page.locator('#secret-dialog').evaluate((d) => d.open), true, `Escape ${i + 1}`);
+        assert.equal(await page.inputValue('#secret-value'), w.secret);
+      }
+      assert.equal(await page.locator('#secret-close').textContent(), 'I have stored the secret — close');
       await step('secret-dialog');
     });
 
     test('the copy button puts the secret on the clipboard', async () => {
       await page.click('#secret-copy');
       await page.locator('#secret-copy', { hasText: 'Copied' }).waitFor();
+      // and screen readers hear it: a live region inside the dialog (outside, the modal
+      // dialog makes it inert)
+      const live = page.locator('#secret-dialog [aria-live="polite"]');
+      assert.equal(await live.textContent(), 'Client secret copied to the clipboard.');
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), w.secret);
       await page.click('[data-copy="secret-client-id"]');
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), w.clientId);
     });
 
     test('closing the dialog forgets the secret: not in the page, storage, heap or any answer', async () => {
-      if (size.name === 'phone') await page.keyboard.press('Escape'); // keyboard path
-      else await page.click('#secret-close');
+      if (size.name === 'phone') { // the keyboard path: Tab to the close button, Enter
+        await page.focus('#secret-copy');
+        await page.keyboard.press('Tab');
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'secret-close');
+        await page.keyboard.press('Enter');
+      } else {
+        await page.click('#secret-close');
+      }
       await page.locator('#secret-dialog').waitFor({ state: 'hidden' });
       assert.equal(await page.inputValue('#secret-value'), '');
-      // the focus went back to the form's button, not lost
-      assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Generate');
+      // the focus goes back to the form's button (when the close event has run), not lost
+      await page.waitForFunction(() => document.activeElement.textContent === 'Generate');
       const row = page.locator(`#access-rows tr[data-client-id="${w.clientId}"]`);
       await row.waitFor();
       await row.getByRole('button', { name: /^Preview/ }).click();
       await page.locator('#preview-dialog[open]').waitFor();
+      assert.equal(await page.locator('#notice').textContent(), '', 'an old notice is cleared');
       const previewText = await page.locator('#preview-body').innerText();
       assert.ok(previewText.includes(w.clientId));
       assert.ok(previewText.includes('staging'));
@@ -245,12 +267,7 @@ for (const size of SIZES) {
     });
 
     test('the token generator gets a token and its curl command works', async () => {
-      await page.fill('#token-client-id', w.clientId);
-      await page.fill('#token-secret', w.secret);
-      await page.fill('#token-expiry', '600');
-      await page.click('#token-form button[type=submit]');
-      await page.locator('#token-result').waitFor();
-      const token = await page.inputValue('#token-value');
+      const token = await generatorToken(page, w.clientId, w.secret, 600);
       const { header, claims } = decodeJwt(token);
       assert.equal(header.typ, 'at+jwt');
       assert.equal(claims.scope, `${ACTIONS.join(' ')} env:${w.staging}`);
@@ -259,6 +276,10 @@ for (const size of SIZES) {
       assert.deepEqual(shown.claims, claims);
       assert.equal((await verifyToken(token)).status, 200);
       w.pageToken = token;
+      await page.click('[data-copy="token-value"]');
+      await page.locator('[data-copy="token-value"]', { hasText: 'Copied' }).waitFor();
+      assert.equal(await page.locator('#token-result [aria-live="polite"]').textContent(),
+        'Token copied to the clipboard.');
       await step('token-generator');
 
       const curl = await page.inputValue('#token-curl');
@@ -291,10 +312,20 @@ for (const size of SIZES) {
       await step('revoke-confirm');
       await page.click('#confirm-ok');
       await row.waitFor({ state: 'detached' });
-      await page.check('#show-revoked');
+      await page.locator('#notice', { hasText: `Access “CI pipeline ${size.name}” revoked.` }).waitFor();
+      // the only access is gone from the list, which says so, and where the focus went
+      const empty = (await page.locator('#access-empty').textContent()).replace(/\s+/g, ' ');
+      assert.equal(empty, 'No active access (1 revoked — show them).');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'accesses-title');
+      await page.locator('#access-empty').getByRole('button', { name: 'show them' }).click();
+      assert.equal(await page.isChecked('#show-revoked'), true);
       const revoked = page.locator(`#access-rows tr.revoked[data-client-id="${w.clientId}"]`);
       await revoked.waitFor();
-      assert.ok((await revoked.textContent()).includes('revoked'));
+      // when it was revoked, to the minute, as the page writes times
+      const at = (await admin('GET', `/accounts/${w.account}/accesses/${w.clientId}`)).body.revoked_at;
+      assert.equal(await revoked.locator('.badge.revoked').textContent(), 'revoked');
+      const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(), at);
+      assert.equal(await revoked.locator('.revoked-at').textContent(), `Revoked ${shown}`);
       assert.equal(await revoked.getByRole('button', { name: /^Revoke/ }).count(), 0);
       await step('revoked');
       for (const t of [w.token, w.pageToken, w.curlToken]) {
@@ -326,7 +357,8 @@ for (const size of SIZES) {
       await page.locator('#confirm-dialog[open]').waitFor();
       await page.click('#confirm-ok');
       await page.locator('#secret-dialog[open]').waitFor();
-      assert.equal(await page.locator('#secret-title').textContent(), 'New client secret');
+      assert.equal(await page.locator('#secret-title').textContent(),
+        `New client secret for “Rotated ${size.name}”`);
       const second = await page.inputValue('#secret-value');
       assert.match(second, HEX64);
       assert.notEqual(second, first);

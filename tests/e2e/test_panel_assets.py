@@ -94,6 +94,41 @@ def test_other_methods_on_assets_are_json_405(base):
     assert "GET" in r.headers.get("Allow", "")
 
 
+# Every answer under /admin carries the panel's security headers, the router's and the
+# server's own errors included, and the JSON API's answers too (docs/panel.md).
+ERRORS_UNDER_ADMIN = [
+    ("PUT", "/admin/session", None, 405),
+    ("PATCH", "/admin/panel.js", None, 405),
+    ("POST", "/admin/", "x", 405),
+    ("DELETE", "/admin", None, 405),
+    ("GET", "/admin/PANEL.JS", None, 404),
+    ("GET", "/admin/nope.js", None, 404),
+    ("HEAD", "/admin/nope.js", None, 404),
+    ("GET", "/admin//", None, 404),
+    ("GET", "/admin/?a=%00", None, 400),
+    ("POST", "/admin/session", "{" + " " * 200000 + "}", 413),
+    ("GET", "/admin/v1/nope", None, 404),
+    ("GET", "/admin/v1/accounts", None, 401),
+    ("PUT", "/admin/v1/accounts", "{}", 405),
+    ("POST", "/admin/v1/accounts", "{" + " " * 200000 + "}", 413),
+]
+
+
+@pytest.mark.parametrize("method,path,body,status", ERRORS_UNDER_ADMIN,
+                         ids=["%s %s %d" % (m, p, s) for m, p, _, s in ERRORS_UNDER_ADMIN])
+def test_errors_under_admin_carry_the_security_headers(base, method, path, body, status):
+    r = requests.request(method, base + path, data=body, timeout=helpers.HTTP_TIMEOUT,
+                         allow_redirects=False)
+    assert r.status_code == status, (r.status_code, r.text)
+    assert_panel_headers(r)
+
+
+def test_the_security_headers_stay_under_admin(base):
+    for path in ("/adminx", "/healthz", "/Admin/"):
+        r = get(base, path)
+        assert "Content-Security-Policy" not in r.headers, (path, r.headers)
+
+
 def test_the_page_runs_nothing_inline_and_loads_nothing_from_elsewhere(base):
     html = get(base, "/admin/").text
     # every <script> has a src of ours; no <style>, no style= or on…= attributes

@@ -5,6 +5,7 @@ key, CSRF token and Origin refusals on state-changing calls, sign-out (also acro
 restart), expiry (idle and absolute), and a wrong key at sign-in counted as a failed admin
 authentication that logs no secret."""
 
+import http.client
 import json
 import time
 
@@ -14,6 +15,7 @@ import requests
 import helpers
 from conftest import make_server
 from helpers import assert_json_error, assert_no_cache
+from token_ops import metadata
 from panel_ops import (COOKIE, SESSION_PATH, api, assert_panel_headers, session_cookie,
                        sign_in, signed_in)
 
@@ -204,6 +206,42 @@ def test_a_state_changing_call_from_another_origin_is_403(server, base, origin):
     assert "origin" in err["error_description"]
 
 
+def post_with_headers(server, path, body, headers):
+    """POST with a list of (name, value) headers, repeated names kept (requests merges
+    them): (status, parsed JSON body)."""
+    c = http.client.HTTPConnection(server.host, timeout=helpers.HTTP_TIMEOUT)
+    try:
+        c.putrequest("POST", path)
+        for name, value in headers + [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))]:
+            c.putheader(name, value)
+        c.endheaders(body.encode())
+        r = c.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        c.close()
+
+
+def test_two_origin_headers_are_refused(server, base):
+    # RFC 6454 §7.3: a user agent sends at most one Origin; checking only the first of two
+    # would let a foreign second one through to anything that reads the last
+    s, csrf = signed_in(base, server.admin_key)
+    cookie = ("Cookie", "%s=%s" % (COOKIE, s.cookies.get(COOKIE)))
+    ours = "http://" + server.host
+    for pair in ((ours, "https://evil.example"), ("https://evil.example", ours), (ours, ours)):
+        origins = [("Origin", pair[0]), ("Origin", pair[1])]
+        status, err = post_with_headers(server, "/admin/v1/accounts", '{"name":"two"}',
+                                        [cookie, ("X-CSRF-Token", csrf)] + origins)
+        assert status == 403 and "origin" in err["error_description"], (pair, status, err)
+        body = json.dumps({"admin_key": server.admin_key})
+        status, err = post_with_headers(server, SESSION_PATH, body, origins)
+        assert status == 403 and err["error"] == "forbidden", (pair, status, err)
+    # one Origin of ours is fine, so the refusals were about the second one
+    status, _ = post_with_headers(server, "/admin/v1/accounts", '{"name":"one"}',
+                                  [cookie, ("X-CSRF-Token", csrf), ("Origin", ours)])
+    assert status == 201
+
+
 def test_reads_need_no_csrf_token(server, base):
     s, _ = signed_in(base, server.admin_key)
     assert api(s, "GET", base, "/accounts", origin="https://evil.example").status_code == 200
@@ -357,3 +395,40 @@ def test_bad_session_durations_are_usage_errors(tmp_path, flag, value):
                          data_dir=str(tmp_path))
     assert cp.returncode == 2, (cp.returncode, cp.stderr)
     assert flag.lstrip("-") in cp.stderr
+
+
+@pytest.mark.parametrize("given,origin", [
+    ("https://auth.example.com:443", "https://auth.example.com"),
+    ("HTTPS://Auth.Example.COM:443/", "https://auth.example.com"),
+    ("http://auth.example.com:80", "http://auth.example.com"),
+    ("HTTP://AUTH.example.com", "http://auth.example.com"),
+    ("https://[::1]:443", "https://[::1]"),
+])
+def test_a_default_port_or_capitals_in_the_public_url_are_normalised(given, origin):
+    # Browsers send the Origin without a default port and in lower case (RFC 6454 §6.1):
+    # the public URL is normalised once, so sign-in, the issuer and the metadata agree.
+    srv = make_server("panel-default-port", ["--public-url", given])
+    try:
+        _, r = sign_in(srv.base, srv.admin_key, headers={"Origin": origin})
+        assert r.status_code == 201, r.text
+        # the cookie is Secure under an https public URL: sent by hand over plain http
+        s, csrf = with_cookie(session_cookie(r)[0]), r.json()["csrf_token"]
+        r = api(s, "POST", srv.base, "/accounts", csrf, origin=origin, json={"name": "port"})
+        assert r.status_code == 201, r.text
+        acct = r.json()["id"]
+        r = api(s, "POST", srv.base, "/accounts/%s/accesses" % acct, csrf, origin=origin,
+                json={"name": "p", "actions": ["flag.list"]})
+        assert r.status_code == 201, r.text
+        helpers.record_secret(r.json()["client_secret"])
+        issuer = origin + "/" + acct
+        t = helpers.get_token(srv.base, acct, r.json())
+        assert helpers.jwt_decode(t["access_token"])[1]["iss"] == issuer
+        doc = metadata(srv.base, acct).json()
+        assert doc["issuer"] == issuer and doc["token_endpoint"] == issuer + "/token", doc
+        assert doc["jwks_uri"] == origin + "/.well-known/jwks.json", doc
+        # the port no browser sends is not another origin of ours
+        _, r = sign_in(srv.base, srv.admin_key, headers={"Origin": origin + ":8443"})
+        assert_json_error(r, 403)
+    finally:
+        srv.stop()
+        srv.kill()
