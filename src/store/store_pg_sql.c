@@ -23,6 +23,8 @@ const char *const store_pg_sql[PQ_COUNT] = {
     [PQ_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = $1",
     [PQ_MIGRATION_RECORD] =
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+    [PQ_MIGRATION_EXISTS] = "SELECT to_regclass('schema_migrations') IS NOT NULL",
+    [PQ_MIGRATION_NEWEST] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 
     [PQ_ACCOUNT_INSERT] = "INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)",
     [PQ_ACCOUNT_GET] = "SELECT id, name, created_at FROM accounts WHERE id = $1",
