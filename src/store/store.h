@@ -222,13 +222,18 @@ struct store_ops {
     int (*refresh_get)(struct store *s, const char *chain_id, int64_t *generation,
                        bool *revoked) RC_MUST_CHECK;
     /* Revoke chain chain_id of client_id (RFC 7009), storing it revoked when it was never
-     * redeemed. Revoking twice keeps it revoked. */
-    int (*refresh_revoke)(struct store *s, const char *chain_id, const char *client_id,
-                          int64_t at) RC_MUST_CHECK;
+     * redeemed. Revoking twice keeps it revoked; audit (may be NULL) is appended in the same
+     * transaction only by the call that revoked it, even when several revoke it at once. */
+    int (*refresh_revoke)(struct store *s, const char *chain_id, const char *client_id, int64_t at,
+                          const struct store_audit_event *audit) RC_MUST_CHECK;
 
     /* Record a revoked access token (t->seq ignored); a jti already recorded stays as it was.
      * Bumps the revision, so other processes load the row within a second. */
     int (*revoked_token_add)(struct store *s, const struct store_revoked_token *t) RC_MUST_CHECK;
+    /* The same, appending audit (may be NULL) in the same transaction only when this call
+     * recorded the jti: a token revoked at once through several instances is audited once. */
+    int (*revoked_token_record)(struct store *s, const struct store_revoked_token *t,
+                                const struct store_audit_event *audit) RC_MUST_CHECK;
     /* Rows with seq > after_seq, by increasing seq. A backend must hand out seq in commit
      * order (a reader that has seen seq N never later meets a new row at or below N): SQLite
      * serialises writers; PostgreSQL must serialise these inserts (e.g. a transaction-level

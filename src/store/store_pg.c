@@ -636,6 +636,7 @@ static const struct store_ops pg_ops = {
     .refresh_get = store_pg_refresh_get,
     .refresh_revoke = store_pg_refresh_revoke,
     .revoked_token_add = store_pg_revoked_token_add,
+    .revoked_token_record = store_pg_revoked_token_record,
     .revoked_token_list = store_pg_revoked_token_list,
     .revoked_token_prune = store_pg_revoked_token_prune,
     .audit_add = store_pg_audit_add,

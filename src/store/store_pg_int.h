@@ -296,8 +296,10 @@ int store_pg_refresh_rotate(struct store *s, const char *chain_id, const char *c
 int store_pg_refresh_get(struct store *s, const char *chain_id, int64_t *generation,
                          bool *revoked) RC_MUST_CHECK;
 int store_pg_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
-                            int64_t at) RC_MUST_CHECK;
+                            int64_t at, const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_pg_revoked_token_add(struct store *s, const struct store_revoked_token *t) RC_MUST_CHECK;
+int store_pg_revoked_token_record(struct store *s, const struct store_revoked_token *t,
+                                  const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_pg_revoked_token_list(struct store *s, int64_t after_seq, store_revoked_token_cb cb,
                                 void *ctx) RC_MUST_CHECK;
 int store_pg_revoked_token_prune(struct store *s, int64_t now, int64_t *removed) RC_MUST_CHECK;

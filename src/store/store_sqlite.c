@@ -111,7 +111,7 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_REFRESH_REVOKE_UPSERT] =
         "INSERT INTO refresh_chains (chain_id, client_id, generation, revoked, updated_at) "
         "VALUES (?1, ?2, 0, 1, ?3) ON CONFLICT (chain_id) DO UPDATE SET revoked = 1, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at WHERE revoked = 0",
 
     [SQ_REVOKED_TOKEN_INSERT] = "INSERT INTO revoked_tokens (jti, client_id, exp, revoked_at) "
                                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING",
@@ -673,6 +673,7 @@ static const struct store_ops sqlite_ops = {
     .refresh_get = store_sqlite_refresh_get,
     .refresh_revoke = store_sqlite_refresh_revoke,
     .revoked_token_add = store_sqlite_revoked_token_add,
+    .revoked_token_record = store_sqlite_revoked_token_record,
     .revoked_token_list = store_sqlite_revoked_token_list,
     .revoked_token_prune = store_sqlite_revoked_token_prune,
     .audit_add = store_sqlite_audit_add,
