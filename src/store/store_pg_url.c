@@ -45,9 +45,9 @@ static void parse_error(const char *err, char *why, size_t size)
         }
     }
     const char *at = err ? strstr(err, "at position ") : NULL;
-    long pos = at ? strtol(at + 12, NULL, 10) : -1;
-    if (pos >= 0)
-        snprintf(why, size, "the --db URL is malformed: %s (character %ld)", what, pos + 1);
+    long pos = at ? strtol(at + 12, NULL, 10) : 0; /* libpq counts from 1 */
+    if (pos > 0)
+        snprintf(why, size, "the --db URL is malformed: %s (character %ld)", what, pos);
     else
         snprintf(why, size, "the --db URL is malformed: %s", what);
 }
