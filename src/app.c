@@ -95,24 +95,80 @@ static int read_key_file(const char *path, uint8_t key[32], char *err, size_t er
     return rc;
 }
 
-static int load_server_key(const struct config *cfg, uint8_t key[32], char *err, size_t errsz)
+static int stop_at_first(void *ctx, const struct store_signing_key *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+/* The store's signing keys were sealed with some server key: a new one cannot be right. */
+static int check_store_is_new(struct store *s, char *err, size_t errsz)
+{
+    bool any = false;
+    int rc = s->ops->signing_key_list(s, stop_at_first, &any);
+    if (!rc && any) {
+        snprintf(err, errsz,
+                 "no server key for this store: set RCAUTH_SERVER_KEY (or --data DIR "
+                 "holding server.key) to the one its instances use");
+        rc = RC_EINVAL;
+    }
+    return rc;
+}
+
+/* RCAUTH_SERVER_KEY, or <data_dir>/server.key, created (with the data directory) only for
+ * a store that has no signing key yet. */
+static int load_server_key(struct app *app, char *err, size_t errsz)
 {
     const char *env = getenv("RCAUTH_SERVER_KEY");
     if (env) {
-        if (parse_server_key(env, key)) {
+        if (parse_server_key(env, app->server_key)) {
             snprintf(err, errsz, "RCAUTH_SERVER_KEY must be 64 hex characters");
             return RC_EINVAL;
         }
         return 0;
     }
     char path[4096];
-    snprintf(path, sizeof(path), "%s/server.key", cfg->data_dir);
+    snprintf(path, sizeof(path), "%s/server.key", app->cfg.data_dir);
     if (access(path, F_OK) != 0) {
-        int rc = create_key_file(path, key, err, errsz);
+        int rc = check_store_is_new(app->store, err, errsz);
+        if (!rc)
+            rc = make_data_dir(app->cfg.data_dir, err, errsz);
+        if (!rc)
+            rc = create_key_file(path, app->server_key, err, errsz);
         if (rc != RC_ECONFLICT)
             return rc;
     }
-    return read_key_file(path, key, err, errsz);
+    return read_key_file(path, app->server_key, err, errsz);
+}
+
+/* Migrate, or say why not: a schema newer than this binary is never touched. */
+static int migrate_store(struct store *s, const char *where, char *err, size_t errsz)
+{
+    int64_t have = 0, known = store_schema_known(s);
+    int rc = s->ops->migrate(s);
+    if (rc && s->ops->schema_version(s, &have) == 0 && have > known)
+        snprintf(err, errsz,
+                 "the store %s has schema version %lld, newer than this rcauth knows (%lld): "
+                 "upgrade rcauth",
+                 where, (long long)have, (long long)known);
+    else if (rc)
+        snprintf(err, errsz, "cannot migrate the store %s", where);
+    return rc;
+}
+
+/* The check every command makes (SPEC §4: every instance sharing a store shares the server
+ * key): the store's signing keys unseal with ours. */
+static int open_keys(struct app *app, const char *where, char *err, size_t errsz)
+{
+    int rc = app_open_keys(app);
+    if (rc == RC_ECRYPTO)
+        snprintf(err, errsz,
+                 "the server key does not match the store: use the RCAUTH_SERVER_KEY (or the "
+                 "server.key) of its instances");
+    else if (rc)
+        snprintf(err, errsz, "cannot read the signing keys of the store %s", where);
+    return rc;
 }
 
 static int add_extra_actions(const char *list, char *err, size_t errsz)
@@ -140,16 +196,19 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
 
     char where[256];
     store_location_describe(app->cfg.db, where, sizeof(where)); /* no password in messages */
-    if (!store_location_is_pg(app->cfg.db) || !getenv("RCAUTH_SERVER_KEY"))
+    rc = store_location_check(app->cfg.db, err, errsz);
+    if (!rc && !store_location_is_pg(app->cfg.db)) /* the SQLite file lives there */
         rc = make_data_dir(app->cfg.data_dir, err, errsz);
-    if (!rc)
-        rc = load_server_key(&app->cfg, app->server_key, err, errsz);
     if (!rc && app->cfg.extra_actions)
         rc = add_extra_actions(app->cfg.extra_actions, err, errsz);
     if (!rc && (rc = store_open(app->cfg.db, &app->store)))
         snprintf(err, errsz, "cannot open the store %s", where);
-    if (!rc && (rc = app->store->ops->migrate(app->store)))
-        snprintf(err, errsz, "cannot migrate the store %s", where);
+    if (!rc)
+        rc = migrate_store(app->store, where, err, errsz);
+    if (!rc)
+        rc = load_server_key(app, err, errsz);
+    if (!rc)
+        rc = open_keys(app, where, err, errsz);
     if (rc) {
         app_free(app);
         return rc;

@@ -22,7 +22,7 @@ struct app {
     struct config cfg;
     struct store *store;
     uint8_t server_key[32];
-    struct keyring *keys;          /* NULL until app_open_keys() */
+    struct keyring *keys;          /* the signing keys */
     struct access_cache *accesses; /* in-memory cache of accesses by client id */
     struct usage_recorder *usage;  /* batches last_used_at and auth.failed writes */
     /* Single access tokens revoked (RFC 7009), by jti. */
@@ -30,12 +30,14 @@ struct app {
     struct throttle *throttle; /* failed authentications per client id and address */
 };
 
-/* Open the store (migrating it), read or create the server key (RCAUTH_SERVER_KEY, or
- * <data_dir>/server.key created 0600), add the config's extra actions to the catalog, and
- * create the caches. Does not load signing keys. Caller frees with app_free(). Takes
- * ownership of cfg's strings. err receives a one-line message on failure. */
+/* Open the store (migrating it; refused when its schema is newer than this binary), read
+ * or create the server key (RCAUTH_SERVER_KEY, or <data_dir>/server.key, created 0600 only
+ * for a store without signing keys), load the signing keys (which checks that they unseal
+ * with the server key: RC_ECRYPTO otherwise), add the config's extra actions to the
+ * catalog, and create the caches. Creates no signing key. Caller frees with app_free().
+ * Takes ownership of cfg's strings. err receives a one-line message on failure. */
 int app_open(struct config *cfg, struct app **out, char *err, size_t errsz) RC_MUST_CHECK;
-/* Load (or create) the signing keys. */
+/* Load the signing keys (app_open() did). */
 int app_open_keys(struct app *app) RC_MUST_CHECK;
 void app_free(struct app *app);
 

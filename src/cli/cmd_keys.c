@@ -31,21 +31,6 @@ static const struct cli_option keys_options[] = {
     {.name = NULL},
 };
 
-/* Open the app and its signing keys. */
-static int open_keys(const struct cli_args *a, struct app **app)
-{
-    int rc = cli_open_app(a, app);
-    if (rc)
-        return rc;
-    rc = app_open_keys(*app);
-    if (rc) {
-        app_free(*app);
-        *app = NULL;
-        return cli_error(CLI_FAIL, "cannot load the signing keys (%s)", rc_strerror(rc));
-    }
-    return CLI_OK;
-}
-
 /* The rendered array, one element per line. */
 static int print_lines(const char *array_json)
 {
@@ -76,7 +61,7 @@ static int list(int argc, char **argv)
     int rc = cli_start(argc - 1, argv + 1, tables, 0, 0, usage, &a);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = open_keys(&a, &app);
+    rc = cli_open_app(&a, &app); /* which loads the signing keys */
     if (rc)
         return rc;
     buf_init(&b, CLI_OUT_MAX);
@@ -110,7 +95,7 @@ static int rotate(int argc, char **argv)
     int rc = cli_start(argc - 1, argv + 1, tables, 0, 0, usage, &a);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = open_keys(&a, &app);
+    rc = cli_open_app(&a, &app);
     if (rc)
         return rc;
     buf_init(&b, CLI_OUT_MAX);
@@ -139,7 +124,7 @@ static int retire(int argc, char **argv)
     int rc = cli_start(argc - 1, argv + 1, tables, 1, 1, usage, &a);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = open_keys(&a, &app);
+    rc = cli_open_app(&a, &app);
     if (rc)
         return rc;
     rc = admin_keys_retire(app, a.pos[0], "cli", err, sizeof(err));

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "common/log.h"
 #include "config.h"
+#include "store/store.h"
 
 const struct cli_option cli_store_options[] = {
     {.name = "data", .kind = CLI_ARG, .config_name = "data"},
@@ -223,6 +224,10 @@ int cli_open_app(const struct cli_args *a, struct app **out)
         return cli_error(CLI_USAGE, "%s", err);
     }
     log_set_level(level_of(cfg.log_level ? cfg.log_level : "info"));
+    if (store_location_check(cfg.db, err, sizeof(err))) { /* err never holds the location */
+        config_cleanup(&cfg);
+        return cli_error(CLI_USAGE, "%s", err);
+    }
     rc = app_open(&cfg, out, err, sizeof(err));
     config_cleanup(&cfg); /* app_open took what it keeps */
     if (rc)

@@ -141,7 +141,7 @@ int serve_run(struct app *app)
         fprintf(stderr, "rcauth: --listen must be HOST:PORT, got '%s'\n", app->cfg.listen);
         return 2;
     }
-    if (app_open_keys(app) || keyring_start_signing(app->keys, app->cfg.key_reserve)) {
+    if (keyring_start_signing(app->keys, app->cfg.key_reserve)) {
         log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
         return 1;
     }

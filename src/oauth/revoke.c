@@ -18,10 +18,13 @@
 
 #include <string.h>
 
-/* Never the token itself: the jti (or the refresh chain id) names it well enough. */
-static void audit_revoked(struct app *app, const struct cached_access *caller, const char *name)
+/* Never the token itself: the jti (or the refresh chain id) names it well enough. The store
+ * appends it only when the revocation is new, so that one token revoked at once through
+ * several instances is audited once. */
+static void audit_revoked(const struct cached_access *caller, const char *name,
+                          struct store_audit_event *out)
 {
-    app_audit(app, caller->account_id, caller->client_id, "token.revoked", name);
+    app_audit_event(caller->account_id, caller->client_id, "token.revoked", name, out);
 }
 
 /* An access token signed by us, live, issued to the caller, not revoked yet: record it. An
@@ -39,13 +42,13 @@ static int revoke_access_token(struct app *app, const struct cached_access *call
         revoked_tokens_has(app->revoked, c.jti))
         goto out;
     struct store_revoked_token row = {.exp = c.exp, .revoked_at = now};
+    struct store_audit_event audit;
     memcpy(row.jti, c.jti, sizeof(row.jti));
     memcpy(row.client_id, c.client_id, sizeof(row.client_id));
-    rc = app->store->ops->revoked_token_add(app->store, &row);
+    audit_revoked(caller, c.jti, &audit);
+    rc = app->store->ops->revoked_token_record(app->store, &row, &audit);
     if (!rc)
         rc = revoked_tokens_add(app->revoked, c.jti, c.exp);
-    if (!rc)
-        audit_revoked(app, caller, c.jti);
 out:
     token_claims_cleanup(&c);
     return rc;
@@ -58,6 +61,7 @@ static int revoke_refresh_token(struct app *app, const struct cached_access *cal
                                 const char *token)
 {
     struct refresh_claims c = {0};
+    struct store_audit_event audit;
     int64_t gen;
     bool revoked = true;
     int rc = refresh_decode(app->server_key, token, &c);
@@ -67,10 +71,11 @@ static int revoke_refresh_token(struct app *app, const struct cached_access *cal
         rc = app->store->ops->refresh_get(app->store, c.chain_id, &gen, &revoked);
     if (!rc && revoked)
         rc = RC_ENOTFOUND;
-    if (!rc)
-        rc = app->store->ops->refresh_revoke(app->store, c.chain_id, c.client_id, time_now());
-    if (!rc)
-        audit_revoked(app, caller, c.chain_id);
+    if (!rc) {
+        audit_revoked(caller, c.chain_id, &audit);
+        rc = app->store->ops->refresh_revoke(app->store, c.chain_id, c.client_id, time_now(),
+                                             &audit);
+    }
     refresh_claims_cleanup(&c);
     return rc == RC_EINVAL ? RC_ENOTFOUND : rc;
 }

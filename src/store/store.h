@@ -125,11 +125,16 @@ typedef int (*store_revoked_token_cb)(void *ctx, const struct store_revoked_toke
 struct store;
 
 struct store_ops {
-    const char *name; /* "sqlite", "postgres" */
+    const char *name;       /* "sqlite", "postgres" */
+    const char *migrations; /* where its embedded migrations are: "sqlite/", "pg/" */
 
     void (*close)(struct store *s);
-    /* Apply pending migrations (idempotent). */
+    /* Apply pending migrations (idempotent). RC_ECONFLICT (logged), applying nothing, when
+     * the database records a version newer than this binary's migrations: a newer rcauth
+     * migrated it, and this one would misread it. */
     int (*migrate)(struct store *s) RC_MUST_CHECK;
+    /* The newest migration version the database records; 0 for a new database. */
+    int (*schema_version)(struct store *s, int64_t *out) RC_MUST_CHECK;
     /* 0 when the database answers. */
     int (*ping)(struct store *s) RC_MUST_CHECK;
     /* A counter bumped by every change to accounts, environments, accesses, admin keys,
@@ -217,13 +222,18 @@ struct store_ops {
     int (*refresh_get)(struct store *s, const char *chain_id, int64_t *generation,
                        bool *revoked) RC_MUST_CHECK;
     /* Revoke chain chain_id of client_id (RFC 7009), storing it revoked when it was never
-     * redeemed. Revoking twice keeps it revoked. */
-    int (*refresh_revoke)(struct store *s, const char *chain_id, const char *client_id,
-                          int64_t at) RC_MUST_CHECK;
+     * redeemed. Revoking twice keeps it revoked; audit (may be NULL) is appended in the same
+     * transaction only by the call that revoked it, even when several revoke it at once. */
+    int (*refresh_revoke)(struct store *s, const char *chain_id, const char *client_id, int64_t at,
+                          const struct store_audit_event *audit) RC_MUST_CHECK;
 
     /* Record a revoked access token (t->seq ignored); a jti already recorded stays as it was.
      * Bumps the revision, so other processes load the row within a second. */
     int (*revoked_token_add)(struct store *s, const struct store_revoked_token *t) RC_MUST_CHECK;
+    /* The same, appending audit (may be NULL) in the same transaction only when this call
+     * recorded the jti: a token revoked at once through several instances is audited once. */
+    int (*revoked_token_record)(struct store *s, const struct store_revoked_token *t,
+                                const struct store_audit_event *audit) RC_MUST_CHECK;
     /* Rows with seq > after_seq, by increasing seq. A backend must hand out seq in commit
      * order (a reader that has seen seq N never later meets a new row at or below N): SQLite
      * serialises writers; PostgreSQL must serialise these inserts (e.g. a transaction-level
@@ -257,19 +267,33 @@ struct store {
 int store_open(const char *location, struct store **out) RC_MUST_CHECK;
 /* Close and free; NULL is a no-op. */
 void store_close(struct store *s);
+/* The newest migration version this binary has for s's backend. */
+int64_t store_schema_known(const struct store *s);
 
 void store_access_cleanup(struct store_access *a);
 void store_audit_event_cleanup(struct store_audit_event *e);
 
-/* true when location names a PostgreSQL database ("postgres://…", "postgresql://…"). */
+/* true when location names a PostgreSQL database: "postgres://…" or "postgresql://…", the
+ * scheme in any case (RFC 3986 §3.1). */
 bool store_location_is_pg(const char *location);
-/* location fit for a message or a log line: a URL loses its user and password. */
+/* 0 when location can be opened as a store; else RC_EINVAL with why (a one-line message
+ * that never holds the location, which may carry a password): another scheme than
+ * PostgreSQL's (named), a value that looks like a libpq "key=value" string (its first '='
+ * comes before any '/'), or a PostgreSQL URL that is malformed (store_pg_url_check). */
+int store_location_check(const char *location, char *why, size_t size) RC_MUST_CHECK;
+/* location fit for a message or a log line: a URL keeps its scheme, host, port and path
+ * (not its user, password or query); a path that holds '@' (a URL without its scheme?)
+ * is not shown. */
 void store_location_describe(const char *location, char *out, size_t size);
 
 /* The SQLite backend (store_sqlite.c). */
 int store_sqlite_open(const char *path, struct store **out) RC_MUST_CHECK;
 /* The PostgreSQL backend (store_pg.c): conninfo is a libpq URI. Connects once to fail early
- * (RC_EUNAVAIL when the server cannot be reached). */
+ * (RC_EUNAVAIL when the server cannot be reached; RC_EINVAL, logged without the URL, when it
+ * is malformed). */
 int store_pg_open(const char *conninfo, struct store **out) RC_MUST_CHECK;
+/* 0 when url is a PostgreSQL URL that libpq parses as its writer meant it; else RC_EINVAL
+ * with why saying what is wrong, and where, without echoing any of it (store_pg_url.c). */
+int store_pg_url_check(const char *url, char *why, size_t size) RC_MUST_CHECK;
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to the store backends: the embedded migrations of one backend ("sqlite/",
- * "pg/"), in version order, and the loop that applies them one transaction each. */
+ * "pg/"), in version order, and the loop that applies them one transaction each, after
+ * checking that the database is not newer than them. */
 #ifndef RCAUTH_STORE_MIGRATIONS_H
 #define RCAUTH_STORE_MIGRATIONS_H
 
@@ -20,9 +21,10 @@ struct store_migration {
  * applied; set m->applied when this call applied it. */
 typedef int (*store_migration_apply_fn)(struct store *s, struct store_migration *m);
 
-/* Every embedded migration whose name starts with prefix, in version order, through apply(),
- * logging each one applied. RC_EINVAL (logged) when a name does not start with a version. */
-int store_migrations_run(struct store *s, const char *prefix,
-                         store_migration_apply_fn apply) RC_MUST_CHECK;
+/* Every embedded migration of s's backend (s->ops->migrations), in version order, through
+ * apply(), logging each one applied. RC_EINVAL (logged) when a name does not start with a
+ * version; RC_ECONFLICT (logged), applying nothing, when the database records a version
+ * newer than the newest embedded one. */
+int store_migrations_run(struct store *s, store_migration_apply_fn apply) RC_MUST_CHECK;
 
 #endif

@@ -20,14 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A statement's answer must come within this (store.h: "within seconds"). */
-#define QUERY_TIMEOUT_MS 5000
-/* /readyz asks for a short answer. */
-#define PING_TIMEOUT_MS 2000
+/* A statement's answer must come within this (store.h: "within seconds"). Every statement
+ * of ours touches a few rows by index: a live server answers in milliseconds, and a worker
+ * thread waiting longer delays every request queued on it. */
+#define QUERY_TIMEOUT_MS 2000
 /* A migration may rewrite a large table. */
 #define MIGRATION_TIMEOUT_MS (10 * 60 * 1000)
-/* After a failed connection attempt, others fail at once for this long. */
-#define RETRY_PAUSE_US 500000
 /* Whole-transaction retries after a serialisation failure or a deadlock. */
 #define TX_RETRIES 5
 
@@ -41,11 +39,10 @@ static void on_notice(void *arg, const char *message)
     log_msg(LOG_DEBUG, "postgres: notice", "message", message, NULL);
 }
 
-/* libpq's messages end with a newline. */
-static void error_text(PGconn *pg, char *out, size_t size)
+/* libpq's message, its first line, without the URL's secrets. */
+static void error_text(const struct pg_store *s, PGconn *pg, char *out, size_t size)
 {
-    snprintf(out, size, "%s", pg ? PQerrorMessage(pg) : "out of memory");
-    out[strcspn(out, "\n")] = '\0';
+    store_pg_redact(&s->redact, pg ? PQerrorMessage(pg) : "out of memory", out, size);
 }
 
 PGconn *store_pg_connect(struct pg_store *s, const char *app)
@@ -62,7 +59,7 @@ PGconn *store_pg_connect(struct pg_store *s, const char *app)
         return pg;
     }
     char err[256];
-    error_text(pg, err, sizeof(err));
+    error_text(s, pg, err, sizeof(err));
     log_msg(LOG_WARN, "postgres: cannot connect", "db", s->where, "error", err, NULL);
     PQfinish(pg);
     return NULL;
@@ -75,14 +72,13 @@ static void conn_drop(struct pg_conn *c)
     memset(c->prepared, 0, sizeof(c->prepared));
 }
 
+/* A failed attempt opens the breaker: other threads then fail at once instead of each
+ * waiting for an attempt of its own (up to connect_timeout against a hung server). */
 static int conn_reconnect(struct pg_conn *c)
 {
-    struct pg_store *s = c->owner;
-    if (time_mono_us() < __atomic_load_n(&s->retry_after_us, __ATOMIC_RELAXED))
-        return RC_EUNAVAIL;
-    c->pg = store_pg_connect(s, "rcauth");
+    c->pg = store_pg_connect(c->owner, "rcauth");
     if (!c->pg) {
-        __atomic_store_n(&s->retry_after_us, time_mono_us() + RETRY_PAUSE_US, __ATOMIC_RELAXED);
+        store_pg_breaker_trip(c->owner);
         return RC_EUNAVAIL;
     }
     return 0;
@@ -141,6 +137,8 @@ int store_pg_conn(struct store *base, struct pg_conn **out)
         s->conns = c;
         pthread_mutex_unlock(&s->lock);
     }
+    if (store_pg_breaker_is_open(s))
+        return RC_EUNAVAIL;
     if (c->pg && conn_is_stale(c)) {
         log_msg(LOG_INFO, "postgres: connection closed by the server; reconnecting", NULL);
         conn_drop(c);
@@ -187,14 +185,16 @@ void pg_blob(struct pg_params *p, const void *v, size_t len)
 
 /* ---- round trips --------------------------------------------------------------------- */
 
-/* Wait for a whole result, until deadline (monotonic µs). false on timeout or a lost
- * connection. */
-static bool wait_ready(PGconn *pg, int64_t deadline)
+/* Wait for a whole result, until deadline (monotonic µs). false on timeout (*timed_out
+ * set) or a lost connection. */
+static bool wait_ready(PGconn *pg, int64_t deadline, bool *timed_out)
 {
     while (PQisBusy(pg)) {
         int64_t left_ms = (deadline - time_mono_us()) / 1000;
-        if (left_ms <= 0)
+        if (left_ms <= 0) {
+            *timed_out = true;
             return false;
+        }
         struct pollfd p = {.fd = PQsocket(pg), .events = POLLIN};
         int n = poll(&p, 1, (int)left_ms);
         if (n < 0 && errno != EINTR)
@@ -205,14 +205,13 @@ static bool wait_ready(PGconn *pg, int64_t deadline)
     return true;
 }
 
-/* The result of the command just sent (its first error, else its last result); NULL when no
- * answer came in time or the connection broke. */
-static PGresult *await_result(PGconn *pg, int timeout_ms)
+PGresult *store_pg_await(PGconn *pg, int timeout_ms, bool *timed_out)
 {
     int64_t deadline = time_mono_us() + (int64_t)timeout_ms * 1000;
     PGresult *kept = NULL;
+    *timed_out = false;
     for (;;) {
-        if (!wait_ready(pg, deadline)) {
+        if (!wait_ready(pg, deadline, timed_out)) {
             PQclear(kept);
             return NULL;
         }
@@ -256,22 +255,27 @@ static int check_result(struct pg_conn *c, PGresult *r, const char *what)
         return RC_ENOTFOUND;
     char err[256];
     if (r && PQresultErrorMessage(r)[0])
-        snprintf(err, sizeof(err), "%s", PQresultErrorMessage(r));
+        store_pg_redact(&c->owner->redact, PQresultErrorMessage(r), err, sizeof(err));
     else
-        error_text(c->pg, err, sizeof(err));
-    err[strcspn(err, "\n")] = '\0';
+        error_text(c->owner, c->pg, err, sizeof(err));
     bool lost = !r || PQstatus(c->pg) != CONNECTION_OK;
     bool unavailable = lost || sqlstate_unavailable(c->sqlstate);
     log_msg(unavailable ? LOG_WARN : LOG_ERROR, "postgres: statement failed", "error",
-            r ? err : "no answer in time, or the connection was lost", "sqlstate", c->sqlstate,
-            "sql", what, NULL);
+            r              ? err
+            : c->timed_out ? "no answer in time"
+                           : "the connection was lost",
+            "sqlstate", c->sqlstate, "sql", what, NULL);
+    /* A backend blocked (on a lock) would outlive the dropped connection: cancel first. A
+     * server that does not even take the cancellation is hung: fail fast from now on. */
+    if (c->timed_out && !store_pg_cancel(c->pg))
+        store_pg_breaker_trip(c->owner);
     if (lost)
         conn_drop(c); /* its state is unknown: the next use starts afresh */
     return unavailable ? RC_EUNAVAIL : RC_ESTORE;
 }
 
-static int exec_timeout(struct pg_conn *c, enum store_pg_stmt id, const struct pg_params *p,
-                        PGresult **res, int timeout_ms)
+int store_pg_exec(struct pg_conn *c, enum store_pg_stmt id, const struct pg_params *p,
+                  PGresult **res)
 {
     char name[16];
     PGresult *r;
@@ -279,12 +283,14 @@ static int exec_timeout(struct pg_conn *c, enum store_pg_stmt id, const struct p
     if (res)
         *res = NULL;
     c->sqlstate[0] = '\0';
+    c->timed_out = false;
     if (!c->pg)
         return RC_EUNAVAIL; /* lost earlier in this transaction */
     snprintf(name, sizeof(name), "rc%d", (int)id);
     if (!c->prepared[id]) {
-        r = PQsendPrepare(c->pg, name, store_pg_sql[id], 0, NULL) ? await_result(c->pg, timeout_ms)
-                                                                  : NULL;
+        r = PQsendPrepare(c->pg, name, store_pg_sql[id], 0, NULL)
+                ? store_pg_await(c->pg, QUERY_TIMEOUT_MS, &c->timed_out)
+                : NULL;
         rc = check_result(c, r, store_pg_sql[id]);
         PQclear(r);
         if (rc)
@@ -294,7 +300,7 @@ static int exec_timeout(struct pg_conn *c, enum store_pg_stmt id, const struct p
     int n = p ? p->n : 0;
     r = PQsendQueryPrepared(c->pg, name, n, p ? p->values : NULL, p ? p->lengths : NULL,
                             p ? p->formats : NULL, 0)
-            ? await_result(c->pg, timeout_ms)
+            ? store_pg_await(c->pg, QUERY_TIMEOUT_MS, &c->timed_out)
             : NULL;
     rc = check_result(c, r, store_pg_sql[id]);
     if (rc == 0 && res)
@@ -302,12 +308,6 @@ static int exec_timeout(struct pg_conn *c, enum store_pg_stmt id, const struct p
     else
         PQclear(r);
     return rc;
-}
-
-int store_pg_exec(struct pg_conn *c, enum store_pg_stmt id, const struct pg_params *p,
-                  PGresult **res)
-{
-    return exec_timeout(c, id, p, res, QUERY_TIMEOUT_MS);
 }
 
 int store_pg_run(struct store *s, enum store_pg_stmt id, const struct pg_params *p, PGresult **res)
@@ -496,8 +496,10 @@ int store_pg_list_run(struct store *s, const struct store_pg_list *q, int64_t *t
  * migration's transaction. */
 static int migration_script(struct pg_conn *c, const struct store_migration *m)
 {
-    PGresult *r =
-        PQsendQuery(c->pg, m->file->data) ? await_result(c->pg, MIGRATION_TIMEOUT_MS) : NULL;
+    c->timed_out = false;
+    PGresult *r = PQsendQuery(c->pg, m->file->data)
+                      ? store_pg_await(c->pg, MIGRATION_TIMEOUT_MS, &c->timed_out)
+                      : NULL;
     int rc = check_result(c, r, m->file->name);
     PQclear(r);
     return rc;
@@ -535,9 +537,26 @@ static int migration_apply(struct store *s, struct store_migration *m)
     return store_pg_write_tx(s, migration_tx, m, false);
 }
 
+/* Read only: a new database has no schema_migrations table yet. */
+static int pg_schema_version(struct store *s, int64_t *out)
+{
+    PGresult *r;
+    *out = 0;
+    int rc = store_pg_row(s, NULL, PQ_MIGRATION_EXISTS, NULL, &r);
+    bool exists = rc == 0 && store_pg_col_bool(r, 0, 0);
+    PQclear(r);
+    if (!exists)
+        return rc;
+    rc = store_pg_row(s, NULL, PQ_MIGRATION_NEWEST, NULL, &r);
+    if (rc == 0)
+        *out = store_pg_col_int(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
 static int pg_migrate(struct store *s)
 {
-    return store_migrations_run(s, "pg/", migration_apply);
+    return store_migrations_run(s, migration_apply);
 }
 
 /* ---- small operations ---------------------------------------------------------------- */
@@ -546,7 +565,7 @@ static int pg_ping(struct store *s)
 {
     struct pg_conn *c;
     int rc = store_pg_conn(s, &c);
-    return rc ? rc : exec_timeout(c, PQ_PING, NULL, NULL, PING_TIMEOUT_MS);
+    return rc ? rc : store_pg_exec(c, PQ_PING, NULL, NULL);
 }
 
 static int pg_revision(struct store *s, int64_t *out)
@@ -565,6 +584,7 @@ static void pg_close(struct store *base)
 {
     struct pg_store *s = (struct pg_store *)base;
     store_pg_listener_stop(s->listener);
+    store_pg_breaker_stop(s);
     pthread_mutex_lock(&s->lock);
     struct pg_conn *c = s->conns;
     s->conns = NULL;
@@ -577,14 +597,17 @@ static void pg_close(struct store *base)
         c = next;
     }
     pthread_mutex_destroy(&s->lock);
+    store_pg_redact_cleanup(&s->redact);
     free(s->conninfo);
     free(s);
 }
 
 static const struct store_ops pg_ops = {
     .name = "postgres",
+    .migrations = "pg/",
     .close = pg_close,
     .migrate = pg_migrate,
+    .schema_version = pg_schema_version,
     .ping = pg_ping,
     .revision = pg_revision,
     .watch = store_pg_watch,
@@ -613,6 +636,7 @@ static const struct store_ops pg_ops = {
     .refresh_get = store_pg_refresh_get,
     .refresh_revoke = store_pg_refresh_revoke,
     .revoked_token_add = store_pg_revoked_token_add,
+    .revoked_token_record = store_pg_revoked_token_record,
     .revoked_token_list = store_pg_revoked_token_list,
     .revoked_token_prune = store_pg_revoked_token_prune,
     .audit_add = store_pg_audit_add,
@@ -622,6 +646,11 @@ static const struct store_ops pg_ops = {
 
 int store_pg_open(const char *conninfo, struct store **out)
 {
+    char why[256];
+    if (store_pg_url_check(conninfo, why, sizeof(why))) {
+        log_msg(LOG_ERROR, "postgres: cannot use the URL", "error", why, NULL);
+        return RC_EINVAL;
+    }
     struct pg_store *s = xcalloc(1, sizeof(*s));
     s->base.ops = &pg_ops;
     if (pthread_key_create(&s->key, conn_release) != 0) {
@@ -629,9 +658,11 @@ int store_pg_open(const char *conninfo, struct store **out)
         free(s);
         return RC_ESTORE;
     }
-    s->conninfo = xstrdup(conninfo);
+    s->conninfo = store_pg_url_normalize(conninfo);
     store_location_describe(conninfo, s->where, sizeof(s->where));
+    store_pg_redact_init(&s->redact, conninfo);
     pthread_mutex_init(&s->lock, NULL);
+    store_pg_breaker_init(s);
     struct pg_conn *c;
     int rc = store_pg_conn(&s->base, &c); /* fail now if the server cannot be reached */
     if (rc) {

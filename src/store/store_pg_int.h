@@ -28,6 +28,8 @@ enum store_pg_stmt {
     PQ_MIGRATION_TABLE,
     PQ_MIGRATION_APPLIED,
     PQ_MIGRATION_RECORD,
+    PQ_MIGRATION_EXISTS,
+    PQ_MIGRATION_NEWEST,
     PQ_ACCOUNT_INSERT,
     PQ_ACCOUNT_GET,
     PQ_ACCOUNT_COUNT,
@@ -89,25 +91,64 @@ struct pg_conn {
     struct pg_conn *next; /* in owner->conns */
     bool prepared[PQ_COUNT];
     char sqlstate[6]; /* SQLSTATE of the last failed statement, "" when none */
+    bool timed_out;   /* the last statement got no answer in time */
 };
+
+/* The strings of a URL that no message may show: the URL itself, its user and password
+ * (as written, and as libpq decodes them), longest first (store_pg_url.c). */
+#define PG_REDACT_MAX 8
+struct pg_redact {
+    char *items[PG_REDACT_MAX]; /* owned */
+    int n;
+};
+void store_pg_redact_init(struct pg_redact *r, const char *url);
+void store_pg_redact_cleanup(struct pg_redact *r);
+/* The first line of in, with every item of r replaced by "***", into out (always
+ * NUL-terminated). For every text that comes from libpq or the server. */
+void store_pg_redact(const struct pg_redact *r, const char *in, char *out, size_t size);
+/* A copy of url (caller frees) with its scheme in lower case, as libpq wants it. */
+char *store_pg_url_normalize(const char *url);
 
 struct pg_store {
     struct store base; /* first: a struct store * is a struct pg_store * */
     char *conninfo;    /* owned; never logged (it may hold a password) */
     char where[256];   /* conninfo without user and password, for messages */
+    struct pg_redact redact;
     pthread_key_t key; /* this thread's struct pg_conn */
     pthread_mutex_t lock;
     struct pg_conn *conns; /* every open connection, under lock */
-    /* Monotonic µs until which connecting is not tried again after a failure (atomic):
-     * while the database is down, requests fail at once instead of each waiting for a
-     * connection attempt. */
-    int64_t retry_after_us;
+    /* The circuit breaker (store_pg_breaker.c): set (atomic) while the database does not
+     * answer, and every call fails at once with RC_EUNAVAIL instead of waiting on its own
+     * connection; the prober thread clears it when a probe succeeds. Under lock: */
+    int unavailable;
+    bool stopping;
+    bool prober_started;
+    pthread_t prober;
+    pthread_cond_t wake;          /* the prober's: the breaker opened, or close() */
     struct pg_listener *listener; /* NULL until watch() */
 };
 
 /* Connect a new libpq connection for s with application_name app ("rcauth" for the pool,
  * "rcauth-listener-<pid>" for the listener). NULL (logged) when it fails. */
 PGconn *store_pg_connect(struct pg_store *s, const char *app);
+/* The result of the command just sent on pg (its first error, else its last result), or
+ * NULL when no answer came within timeout_ms (*timed_out set) or the connection broke. */
+PGresult *store_pg_await(PGconn *pg, int timeout_ms, bool *timed_out);
+
+/* The circuit breaker (store_pg_breaker.c), closed; store_pg_breaker_stop() undoes it. */
+void store_pg_breaker_init(struct pg_store *s);
+/* Open it: the database did not answer (a
+ * connection attempt failed, or a statement timed out and its cancellation was not taken);
+ * logged once per opening. */
+void store_pg_breaker_trip(struct pg_store *s);
+/* true while it is open: fail at once. */
+bool store_pg_breaker_is_open(struct pg_store *s);
+/* Stop the prober thread, if any (close()). s->lock must still be usable. */
+void store_pg_breaker_stop(struct pg_store *s);
+/* Ask the server to cancel the statement running on pg (PQcancel), so that its backend ends
+ * rather than wait on (a lock) with nobody to answer; true when the server took the request
+ * within a short wait (then it is alive, merely slow or blocked). pg stays the caller's. */
+bool store_pg_cancel(PGconn *pg);
 
 /* Bound parameters of one statement, as libpq takes them (text, or binary for blobs). */
 #define PG_MAX_PARAMS 10
@@ -255,8 +296,10 @@ int store_pg_refresh_rotate(struct store *s, const char *chain_id, const char *c
 int store_pg_refresh_get(struct store *s, const char *chain_id, int64_t *generation,
                          bool *revoked) RC_MUST_CHECK;
 int store_pg_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
-                            int64_t at) RC_MUST_CHECK;
+                            int64_t at, const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_pg_revoked_token_add(struct store *s, const struct store_revoked_token *t) RC_MUST_CHECK;
+int store_pg_revoked_token_record(struct store *s, const struct store_revoked_token *t,
+                                  const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_pg_revoked_token_list(struct store *s, int64_t after_seq, store_revoked_token_cb cb,
                                 void *ctx) RC_MUST_CHECK;
 int store_pg_revoked_token_prune(struct store *s, int64_t now, int64_t *removed) RC_MUST_CHECK;

@@ -56,8 +56,7 @@ static PGconn *listen_connect(struct pg_listener *l)
     PQclear(r);
     if (!ok) {
         char err[256];
-        snprintf(err, sizeof(err), "%s", PQerrorMessage(pg));
-        err[strcspn(err, "\n")] = '\0';
+        store_pg_redact(&l->s->redact, PQerrorMessage(pg), err, sizeof(err));
         log_msg(LOG_WARN, "postgres: LISTEN failed", "error", err, NULL);
         PQfinish(pg);
         return NULL;

@@ -6,6 +6,7 @@
  * values are handed out in commit order (store.h). */
 #include "store/store_pg_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- refresh chains ------------------------------------------------------------------ */
@@ -96,35 +97,74 @@ int store_pg_refresh_get(struct store *s, const char *chain_id, int64_t *generat
     return rc == RC_ENOTFOUND ? 0 : rc;
 }
 
-/* One upsert: atomic without a transaction, and a chain never redeemed is stored revoked. */
-int store_pg_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
-                            int64_t at)
+/* Run statement id on c, then append audit when it changed a row (only the first of
+ * concurrent revokers does: the others' upsert or insert changes nothing). */
+static int exec_audit_if_changed(struct pg_conn *c, enum store_pg_stmt id,
+                                 const struct pg_params *p, const struct store_audit_event *audit)
 {
+    PGresult *r;
+    int rc = store_pg_exec(c, id, p, &r);
+    bool changed = rc == 0 && strtoll(PQcmdTuples(r), NULL, 10) > 0;
+    PQclear(r);
+    return rc == 0 && changed ? store_pg_audit_insert(c, audit) : rc;
+}
+
+struct chain_revoke {
+    const char *chain_id;
+    const char *client_id;
+    int64_t at;
+    const struct store_audit_event *audit;
+};
+
+static int chain_revoke_tx(struct pg_conn *c, void *arg)
+{
+    const struct chain_revoke *v = arg;
     struct pg_params p = {0};
-    pg_text(&p, chain_id);
-    pg_text(&p, client_id);
-    pg_int(&p, at);
-    return store_pg_run(s, PQ_REFRESH_REVOKE_UPSERT, &p, NULL);
+    pg_text(&p, v->chain_id);
+    pg_text(&p, v->client_id);
+    pg_int(&p, v->at);
+    return exec_audit_if_changed(c, PQ_REFRESH_REVOKE_UPSERT, &p, v->audit);
+}
+
+/* One upsert, which changes nothing for a chain revoked before; a chain never redeemed is
+ * stored revoked. */
+int store_pg_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
+                            int64_t at, const struct store_audit_event *audit)
+{
+    struct chain_revoke v = {chain_id, client_id, at, audit};
+    return store_pg_write_tx(s, chain_revoke_tx, &v, false);
 }
 
 /* ---- revoked access tokens ----------------------------------------------------------- */
 
+struct token_revoke {
+    const struct store_revoked_token *t;
+    const struct store_audit_event *audit;
+};
+
 static int revoked_token_insert(struct pg_conn *c, void *arg)
 {
-    const struct store_revoked_token *t = arg;
+    const struct token_revoke *v = arg;
     struct pg_params p = {0};
-    pg_text(&p, t->jti);
-    pg_text(&p, t->client_id);
-    pg_int(&p, t->exp);
-    pg_int(&p, t->revoked_at);
-    return store_pg_exec(c, PQ_REVOKED_TOKEN_INSERT, &p, NULL);
+    pg_text(&p, v->t->jti);
+    pg_text(&p, v->t->client_id);
+    pg_int(&p, v->t->exp);
+    pg_int(&p, v->t->revoked_at);
+    return exec_audit_if_changed(c, PQ_REVOKED_TOKEN_INSERT, &p, v->audit);
 }
 
 /* The revision bump comes first in the transaction (store_pg_write_tx), so the sequence
  * value is drawn under the revision row's lock, held until commit. */
+int store_pg_revoked_token_record(struct store *s, const struct store_revoked_token *t,
+                                  const struct store_audit_event *audit)
+{
+    struct token_revoke v = {t, audit};
+    return store_pg_write_tx(s, revoked_token_insert, &v, true);
+}
+
 int store_pg_revoked_token_add(struct store *s, const struct store_revoked_token *t)
 {
-    return store_pg_write_tx(s, revoked_token_insert, (void *)t, true);
+    return store_pg_revoked_token_record(s, t, NULL);
 }
 
 /* One statement, so one snapshot: no transaction needed. */

@@ -23,6 +23,8 @@ const char *const store_pg_sql[PQ_COUNT] = {
     [PQ_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = $1",
     [PQ_MIGRATION_RECORD] =
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+    [PQ_MIGRATION_EXISTS] = "SELECT to_regclass('schema_migrations') IS NOT NULL",
+    [PQ_MIGRATION_NEWEST] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 
     [PQ_ACCOUNT_INSERT] = "INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)",
     [PQ_ACCOUNT_GET] = "SELECT id, name, created_at FROM accounts WHERE id = $1",
@@ -100,7 +102,7 @@ const char *const store_pg_sql[PQ_COUNT] = {
     [PQ_REFRESH_REVOKE_UPSERT] =
         "INSERT INTO refresh_chains (chain_id, client_id, generation, revoked, updated_at) "
         "VALUES ($1, $2, 0, true, $3) ON CONFLICT (chain_id) DO UPDATE SET revoked = true, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at WHERE NOT refresh_chains.revoked",
 
     [PQ_REVOKED_TOKEN_INSERT] = "INSERT INTO revoked_tokens (jti, client_id, exp, revoked_at) "
                                 "VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",

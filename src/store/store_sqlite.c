@@ -37,6 +37,9 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = ?1",
     [SQ_MIGRATION_RECORD] =
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+    [SQ_MIGRATION_EXISTS] =
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    [SQ_MIGRATION_NEWEST] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 
     [SQ_ACCOUNT_INSERT] = "INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, ?3)",
     [SQ_ACCOUNT_GET] = "SELECT id, name, created_at FROM accounts WHERE id = ?1",
@@ -108,7 +111,7 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_REFRESH_REVOKE_UPSERT] =
         "INSERT INTO refresh_chains (chain_id, client_id, generation, revoked, updated_at) "
         "VALUES (?1, ?2, 0, 1, ?3) ON CONFLICT (chain_id) DO UPDATE SET revoked = 1, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at WHERE revoked = 0",
 
     [SQ_REVOKED_TOKEN_INSERT] = "INSERT INTO revoked_tokens (jti, client_id, exp, revoked_at) "
                                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING",
@@ -197,7 +200,9 @@ static int conn_open(struct sqlite_store *s, struct sqlite_conn **out)
     if (src == SQLITE_OK)
         src = conn_setup(db, s->path);
     if (src != SQLITE_OK) {
-        log_msg(LOG_ERROR, "sqlite: cannot open database", "path", s->path, "error",
+        char where[256];
+        store_location_describe(s->path, where, sizeof(where));
+        log_msg(LOG_ERROR, "sqlite: cannot open database", "path", where, "error",
                 db ? sqlite3_errmsg(db) : sqlite3_errstr(src), NULL);
         rc = RC_ESTORE;
         goto out;
@@ -563,9 +568,35 @@ static int migration_apply(struct store *s, struct store_migration *m)
     return store_sqlite_write_tx(s, migration_tx, m, false);
 }
 
+/* One integer of statement id (RC_ENOTFOUND: no row). */
+static int int_query(struct store *s, enum store_sqlite_stmt id, int64_t *out)
+{
+    struct sqlite_conn *c;
+    sqlite3_stmt *st;
+    int rc = store_sqlite_use(s, id, &c, &st);
+    if (rc)
+        return rc;
+    rc = store_sqlite_step_row(c, st);
+    if (rc == 0)
+        *out = sqlite3_column_int64(st, 0);
+    store_sqlite_done(st);
+    return rc;
+}
+
+/* Read only: a new database has no schema_migrations table yet. */
+static int sqlite_schema_version(struct store *s, int64_t *out)
+{
+    int64_t exists = 0;
+    int rc = int_query(s, SQ_MIGRATION_EXISTS, &exists);
+    *out = 0;
+    if (rc == 0 && exists)
+        rc = int_query(s, SQ_MIGRATION_NEWEST, out);
+    return rc;
+}
+
 static int sqlite_migrate(struct store *s)
 {
-    return store_migrations_run(s, "sqlite/", migration_apply);
+    return store_migrations_run(s, migration_apply);
 }
 
 /* ---- small operations ---------------------------------------------------------------- */
@@ -584,15 +615,7 @@ static int sqlite_ping(struct store *s)
 
 static int sqlite_revision(struct store *s, int64_t *out)
 {
-    struct sqlite_conn *c;
-    sqlite3_stmt *st;
-    int rc = store_sqlite_use(s, SQ_REVISION_GET, &c, &st);
-    if (rc)
-        return rc;
-    rc = store_sqlite_step_row(c, st);
-    if (rc == 0)
-        *out = sqlite3_column_int64(st, 0);
-    store_sqlite_done(st);
+    int rc = int_query(s, SQ_REVISION_GET, out);
     return rc == RC_ENOTFOUND ? RC_ESTORE : rc;
 }
 
@@ -619,8 +642,10 @@ static void sqlite_close(struct store *base)
 
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
+    .migrations = "sqlite/",
     .close = sqlite_close,
     .migrate = sqlite_migrate,
+    .schema_version = sqlite_schema_version,
     .ping = sqlite_ping,
     .revision = sqlite_revision,
     .account_create = store_sqlite_account_create,
@@ -648,6 +673,7 @@ static const struct store_ops sqlite_ops = {
     .refresh_get = store_sqlite_refresh_get,
     .refresh_revoke = store_sqlite_refresh_revoke,
     .revoked_token_add = store_sqlite_revoked_token_add,
+    .revoked_token_record = store_sqlite_revoked_token_record,
     .revoked_token_list = store_sqlite_revoked_token_list,
     .revoked_token_prune = store_sqlite_revoked_token_prune,
     .audit_add = store_sqlite_audit_add,
@@ -661,9 +687,11 @@ static int create_file(const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        char msg[128];
-        log_msg(LOG_ERROR, "sqlite: cannot create database file", "path", path, "error",
-                strerror_r(errno, msg, sizeof(msg)), NULL);
+        char msg[128], where[256];
+        char *why = strerror_r(errno, msg, sizeof(msg));
+        store_location_describe(path, where, sizeof(where));
+        log_msg(LOG_ERROR, "sqlite: cannot create database file", "path", where, "error", why,
+                NULL);
         return RC_EIO;
     }
     close(fd);

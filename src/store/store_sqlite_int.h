@@ -26,6 +26,8 @@ enum store_sqlite_stmt {
     SQ_MIGRATION_TABLE,
     SQ_MIGRATION_APPLIED,
     SQ_MIGRATION_RECORD,
+    SQ_MIGRATION_EXISTS,
+    SQ_MIGRATION_NEWEST,
     SQ_ACCOUNT_INSERT,
     SQ_ACCOUNT_GET,
     SQ_ACCOUNT_COUNT,
@@ -228,9 +230,11 @@ int store_sqlite_refresh_rotate(struct store *s, const char *chain_id, const cha
 int store_sqlite_refresh_get(struct store *s, const char *chain_id, int64_t *generation,
                              bool *revoked) RC_MUST_CHECK;
 int store_sqlite_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
-                                int64_t at) RC_MUST_CHECK;
+                                int64_t at, const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_sqlite_revoked_token_add(struct store *s,
                                    const struct store_revoked_token *t) RC_MUST_CHECK;
+int store_sqlite_revoked_token_record(struct store *s, const struct store_revoked_token *t,
+                                      const struct store_audit_event *audit) RC_MUST_CHECK;
 int store_sqlite_revoked_token_list(struct store *s, int64_t after_seq, store_revoked_token_cb cb,
                                     void *ctx) RC_MUST_CHECK;
 int store_sqlite_revoked_token_prune(struct store *s, int64_t now, int64_t *removed) RC_MUST_CHECK;

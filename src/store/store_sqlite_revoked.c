@@ -28,35 +28,72 @@ int store_sqlite_refresh_get(struct store *s, const char *chain_id, int64_t *gen
     return rc == RC_ENOTFOUND ? 0 : rc;
 }
 
-/* One upsert: atomic without a transaction, and a chain never redeemed is stored revoked. */
-int store_sqlite_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
-                                int64_t at)
+/* Run the bound statement st, then append audit when it changed a row (the first of
+ * concurrent revokers: the others' upsert or insert changes nothing). */
+static int exec_audit_if_changed(struct sqlite_conn *c, sqlite3_stmt *st,
+                                 const struct store_audit_event *audit)
 {
-    struct sqlite_conn *c;
-    sqlite3_stmt *st;
-    int rc = store_sqlite_use(s, SQ_REFRESH_REVOKE_UPSERT, &c, &st);
-    if (rc)
-        return rc;
-    if (sq_text(st, 1, chain_id) || sq_text(st, 2, client_id) || sq_int(st, 3, at))
-        return store_sqlite_bind_err(c, st);
-    return store_sqlite_exec_retry(c, st);
+    int rc = store_sqlite_exec(c, st);
+    if (rc == 0 && sqlite3_changes(c->db) > 0)
+        rc = store_sqlite_audit_insert(c, audit);
+    return rc;
 }
+
+struct chain_revoke {
+    const char *chain_id;
+    const char *client_id;
+    int64_t at;
+    const struct store_audit_event *audit;
+};
+
+static int chain_revoke_tx(struct sqlite_conn *c, void *arg)
+{
+    const struct chain_revoke *v = arg;
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_REFRESH_REVOKE_UPSERT);
+    if (!st)
+        return RC_ESTORE;
+    if (sq_text(st, 1, v->chain_id) || sq_text(st, 2, v->client_id) || sq_int(st, 3, v->at))
+        return store_sqlite_bind_err(c, st);
+    return exec_audit_if_changed(c, st, v->audit);
+}
+
+/* One upsert, which changes nothing for a chain revoked before; a chain never redeemed is
+ * stored revoked. */
+int store_sqlite_refresh_revoke(struct store *s, const char *chain_id, const char *client_id,
+                                int64_t at, const struct store_audit_event *audit)
+{
+    struct chain_revoke v = {chain_id, client_id, at, audit};
+    return store_sqlite_write_tx(s, chain_revoke_tx, &v, false);
+}
+
+struct token_revoke {
+    const struct store_revoked_token *t;
+    const struct store_audit_event *audit;
+};
 
 static int revoked_token_insert(struct sqlite_conn *c, void *arg)
 {
-    const struct store_revoked_token *t = arg;
+    const struct token_revoke *v = arg;
+    const struct store_revoked_token *t = v->t;
     sqlite3_stmt *st = store_sqlite_stmt(c, SQ_REVOKED_TOKEN_INSERT);
     if (!st)
         return RC_ESTORE;
     if (sq_text(st, 1, t->jti) || sq_text(st, 2, t->client_id) || sq_int(st, 3, t->exp) ||
         sq_int(st, 4, t->revoked_at))
         return store_sqlite_bind_err(c, st);
-    return store_sqlite_exec(c, st);
+    return exec_audit_if_changed(c, st, v->audit);
+}
+
+int store_sqlite_revoked_token_record(struct store *s, const struct store_revoked_token *t,
+                                      const struct store_audit_event *audit)
+{
+    struct token_revoke v = {t, audit};
+    return store_sqlite_write_tx(s, revoked_token_insert, &v, true);
 }
 
 int store_sqlite_revoked_token_add(struct store *s, const struct store_revoked_token *t)
 {
-    return store_sqlite_write_tx(s, revoked_token_insert, (void *)t, true);
+    return store_sqlite_revoked_token_record(s, t, NULL);
 }
 
 /* One statement, so one snapshot: no transaction needed. */

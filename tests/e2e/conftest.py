@@ -26,9 +26,9 @@ def _root():
 
 
 def pytest_ignore_collect(collection_path, config):
-    """test_pg_cluster.py belongs to the PostgreSQL pass only: not collected (rather than
-    skipped) on SQLite, so that no skip ever shows in a passing run."""
-    return collection_path.name == "test_pg_cluster.py" and helpers.BACKEND != "postgres"
+    """test_pg_*.py belong to the PostgreSQL pass only: not collected (rather than skipped)
+    on SQLite, so that no skip ever shows in a passing run."""
+    return collection_path.name.startswith("test_pg_") and helpers.BACKEND != "postgres"
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -610,6 +610,75 @@ static void test_audited_writes(void **state)
                         "admin_key.revoked:k1:77:1:-,admin_key.created:k1:77:1:-");
 }
 
+struct revoker_of_one {
+    struct store *s;
+    pthread_barrier_t *go;
+    int rc;
+};
+
+/* Revoke access token "jti-1" and refresh chain "chain-1", each with its audit event. */
+static void *revoke_one_thread(void *arg)
+{
+    struct revoker_of_one *r = arg;
+    struct store_revoked_token t = {.exp = 0, .revoked_at = 5};
+    snprintf(t.jti, sizeof(t.jti), "jti-1");
+    snprintf(t.client_id, sizeof(t.client_id), "c1");
+    struct store_audit_event e = audit_of("acc", "token.revoked", "jti-1");
+    if (r->go)
+        pthread_barrier_wait(r->go);
+    r->rc = r->s->ops->revoked_token_record(r->s, &t, &e);
+    e = audit_of("acc", "token.revoked", "chain-1");
+    if (r->rc == 0)
+        r->rc = r->s->ops->refresh_revoke(r->s, "chain-1", "c1", 5, &e);
+    return NULL;
+}
+
+static int count_rows(void *ctx, const struct store_revoked_token *t)
+{
+    (void)t;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* One token revoked at once through several handles (instances): one row, one event each
+ * for the access token and for the refresh chain; and again later, nothing more. */
+static void test_revocations_audited_once(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 6 };
+    struct store *handles[N];
+    struct revoker_of_one r[N];
+    pthread_t t[N];
+    pthread_barrier_t go;
+    struct ids ids;
+    assert_int_equal(make_account(f->s, "acc", 1), 0);
+    pthread_barrier_init(&go, NULL, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(store_open(f->path, &handles[i]), 0);
+        r[i] = (struct revoker_of_one){.s = handles[i], .go = &go};
+        assert_int_equal(pthread_create(&t[i], NULL, revoke_one_thread, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].rc, 0);
+    }
+    pthread_barrier_destroy(&go);
+    r[0].go = NULL;
+    revoke_one_thread(&r[0]); /* once more, later */
+    assert_int_equal(r[0].rc, 0);
+    for (int i = 0; i < N; i++)
+        store_close(handles[i]);
+    assert_string_equal(audit_trail(f->s, "acc", &ids),
+                        "token.revoked:chain-1:77:1:-,token.revoked:jti-1:77:1:-");
+    int rows = 0;
+    assert_int_equal(f->s->ops->revoked_token_list(f->s, 0, count_rows, &rows), 0);
+    assert_int_equal(rows, 1);
+    int64_t gen = -1;
+    bool revoked = false;
+    assert_int_equal(f->s->ops->refresh_get(f->s, "chain-1", &gen, &revoked), 0);
+    assert_true(revoked);
+}
+
 /* ---- refresh chains ------------------------------------------------------------------ */
 
 static enum store_refresh_result rotate(struct store *s, const char *chain, int64_t gen)
@@ -911,6 +980,7 @@ static int store_cases_start(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_signing_key_fields, setup, teardown),                 \
         cmocka_unit_test_setup_teardown(test_revision_bumps, setup, teardown),                     \
         cmocka_unit_test_setup_teardown(test_audited_writes, setup, teardown),                     \
+        cmocka_unit_test_setup_teardown(test_revocations_audited_once, setup, teardown),           \
         cmocka_unit_test_setup_teardown(test_refresh_sequence, setup, teardown),                   \
         cmocka_unit_test_setup_teardown(test_refresh_race_threads, setup, teardown),               \
         cmocka_unit_test_setup_teardown(test_refresh_race_handles, setup, teardown),               \

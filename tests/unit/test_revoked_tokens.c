@@ -284,7 +284,7 @@ static void test_refresh_revoke(void **state)
     assert_int_equal(s->ops->refresh_get(s, "chain-a", &gen, &revoked), 0);
     assert_int_equal(gen, 0);
     assert_false(revoked);
-    assert_int_equal(s->ops->refresh_revoke(s, "chain-a", "c1", NOW), 0);
+    assert_int_equal(s->ops->refresh_revoke(s, "chain-a", "c1", NOW, NULL), 0);
     assert_int_equal(s->ops->refresh_get(s, "chain-a", &gen, &revoked), 0);
     assert_true(revoked);
     assert_int_equal(s->ops->refresh_rotate(s, "chain-a", "c1", 0, NOW, &res), 0);
@@ -295,8 +295,8 @@ static void test_refresh_revoke(void **state)
     assert_int_equal(s->ops->refresh_get(s, "chain-b", &gen, &revoked), 0);
     assert_int_equal(gen, 2);
     assert_false(revoked);
-    assert_int_equal(s->ops->refresh_revoke(s, "chain-b", "c1", NOW), 0);
-    assert_int_equal(s->ops->refresh_revoke(s, "chain-b", "c1", NOW + 1), 0);
+    assert_int_equal(s->ops->refresh_revoke(s, "chain-b", "c1", NOW, NULL), 0);
+    assert_int_equal(s->ops->refresh_revoke(s, "chain-b", "c1", NOW + 1, NULL), 0);
     assert_int_equal(s->ops->refresh_get(s, "chain-b", &gen, &revoked), 0);
     assert_int_equal(gen, 2);
     assert_true(revoked);
