@@ -75,7 +75,7 @@ static int read_key_file(const char *path, uint8_t key[32], char *err, size_t er
 {
     struct stat st;
     if (stat(path, &st) == 0 && (st.st_mode & 077)) {
-        snprintf(err, errsz, "%s is readable by others (mode %03o): chmod 600 it", path,
+        snprintf(err, errsz, "%s is readable or writable by others (mode %03o): chmod 600 it", path,
                  (unsigned)(st.st_mode & 0777));
         return RC_EINVAL;
     }

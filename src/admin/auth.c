@@ -64,11 +64,13 @@ int64_t admin_key_failed(struct app *app, const char *route, const char *remote_
 {
     const char *addr = remote_addr ? remote_addr : "";
     bool crossed = false;
-    /* The route and the address, never what was presented. */
-    log_msg(LOG_WARN, "admin authentication failed", "route", route ? route : "none", "remote_addr",
-            addr, NULL);
     metrics_inc(METRIC_AUTH_FAILURES);
     int64_t retry = throttle_fail(app->throttle, THROTTLE_ADMIN, addr, time_now(), &crossed);
+    /* The route and the address, never what was presented; once the address is throttled,
+     * one line for the window rather than one per attempt (a flood must not flood the log). */
+    if (!retry)
+        log_msg(LOG_WARN, "admin authentication failed", "route", route ? route : "none",
+                "remote_addr", addr, NULL);
     if (retry)
         metrics_inc(METRIC_THROTTLED);
     if (crossed) {

@@ -65,6 +65,17 @@ bool admin_body_object(const struct http_request *req, struct http_response *res
         return true;
     }
     *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*out) {
+        /* jansson's words say what is wrong (duplicate key, invalid UTF-8, nesting too
+         * deep…); its "near '…'" quotes the body, which may hold a key (panel sign-in): cut */
+        char *near = strstr(jerr.text, " near ");
+        if (near)
+            *near = '\0';
+        char why[200];
+        snprintf(why, sizeof(why), "is not valid JSON: %s (at character %d)", jerr.text,
+                 jerr.position);
+        return invalid_field(res, "body", why);
+    }
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;

@@ -33,9 +33,10 @@ static int throttled(struct app *app, const char *account, const char *client_id
                      const char *addr, int64_t now, int64_t *retry_after)
 {
     bool by_client = false, by_addr = false;
-    int64_t r1 = client_id && id_is_uuid(client_id)
-                     ? throttle_fail(app->throttle, THROTTLE_CLIENT, client_id, now, &by_client)
-                     : 0;
+    /* Per client id only for an access of this account: other ids can never succeed, and
+     * counting them would let a flood of made-up ids push real counters out of the table. */
+    int64_t r1 =
+        ours ? throttle_fail(app->throttle, THROTTLE_CLIENT, client_id, now, &by_client) : 0;
     int64_t r2 = throttle_fail(app->throttle, THROTTLE_ADDRESS, addr, now, &by_addr);
     if (by_client || by_addr)
         log_msg(LOG_WARN, "client authentication throttled", "account", account, "client_id",

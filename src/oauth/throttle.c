@@ -6,6 +6,8 @@
 #include "oauth/throttle.h"
 #include "common/xmalloc.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -86,6 +88,22 @@ static struct slot *find_slot(struct throttle *t, uint64_t hash, const char *key
     return victim;
 }
 
+/* An IPv6 address counts as its /64, the block one host or customer usually holds: else a
+ * single client could pick a new address for every attempt. */
+static void address_key(const char *addr, char *out, size_t size)
+{
+    struct in6_addr a;
+    if (strchr(addr, ':') && inet_pton(AF_INET6, addr, &a) == 1 && !IN6_IS_ADDR_V4MAPPED(&a)) {
+        memset(a.s6_addr + 8, 0, 8);
+        char text[INET6_ADDRSTRLEN];
+        if (inet_ntop(AF_INET6, &a, text, sizeof(text))) {
+            snprintf(out, size, "%s/64", text);
+            return;
+        }
+    }
+    snprintf(out, size, "%s", addr);
+}
+
 int64_t throttle_fail(struct throttle *t, enum throttle_kind kind, const char *key, int64_t now,
                       bool *crossed)
 {
@@ -94,6 +112,11 @@ int64_t throttle_fail(struct throttle *t, enum throttle_kind kind, const char *k
         *crossed = false;
     if (limit <= 0 || !key || !*key)
         return 0;
+    char addr[INET6_ADDRSTRLEN + 4];
+    if (kind != THROTTLE_CLIENT) {
+        address_key(key, addr, sizeof(addr));
+        key = addr;
+    }
     char k[KEY_MAX];
     snprintf(k, sizeof(k), "%c%s", "CAK"[kind], key);
     uint64_t hash;

@@ -27,7 +27,8 @@ struct throttle;
 struct throttle *throttle_new(const struct throttle_limits *limits);
 void throttle_free(struct throttle *t);
 
-/* Count one failure of key (a client id or an address; longer keys are cut) at time now.
+/* Count one failure of key (a client id or an address — an IPv6 one counts as its /64;
+ * longer keys are cut) at time now.
  * Returns the seconds until the key's window ends when the key is over its limit with this
  * failure (the caller answers 429 with Retry-After), else 0. *crossed (may be NULL) is set
  * when this is the failure that went over, so that it is logged and audited once. */

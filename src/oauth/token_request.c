@@ -44,6 +44,9 @@ static void params_cleanup(struct params *p)
     }
 }
 
+static const char bad_expires_in[] =
+    "expires_in must be a whole number of seconds from 0 to 3153600000 (100 years)";
+
 int token_request_parse_expires_in(const char *s, int64_t *out)
 {
     size_t n = strlen(s);
@@ -112,7 +115,7 @@ static int parse_json(const struct http_request *req, struct params *p, const ch
     for (int i = 0; i < p->n && !rc; i++) {
         json_t *v = json_object_get(root, param_names[i]);
         if (v && json_param(i, v, &p->v[i])) {
-            *why = i == P_EXPIRES_IN ? "expires_in must be an integer >= 0"
+            *why = i == P_EXPIRES_IN ? bad_expires_in
                                      : "a parameter has the wrong type (strings expected)";
             rc = RC_EINVAL;
         }
@@ -125,8 +128,9 @@ out:
 static int parse_form(const struct http_request *req, struct params *p, const char **why)
 {
     struct http_form form;
-    if (http_form_parse(req->body, req->body_len, &form)) {
-        *why = "the form body is malformed";
+    int frc = http_form_parse(req->body, req->body_len, &form);
+    if (frc) {
+        *why = frc == RC_ELIMIT ? "the form body has too many items" : "the form body is malformed";
         return RC_EINVAL;
     }
     int rc = 0;
@@ -174,7 +178,7 @@ static int read_expires_in(const struct http_request *req, const struct params *
     if (!v)
         return 0;
     if (token_request_parse_expires_in(v, &out->expires_in)) {
-        *why = "expires_in must be an integer >= 0";
+        *why = bad_expires_in;
         return RC_EINVAL;
     }
     out->has_expires_in = true;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Usage recorder: two small lists under a mutex, swapped out whole by the flusher. A burst
- * of garbage client ids is bounded by MAX_PENDING (later ones in the same second are only
- * counted, not kept). */
+/* Usage recorder: small lists under a mutex, swapped out whole by the flusher. Each list is
+ * bounded (later entries in the same second are dropped), and failures naming an access of
+ * the account are kept apart from anonymous ones (an unknown client id, an account that
+ * may not exist): a flood of garbage can fill only its own list, never push a real
+ * client's failures out of the audit trail. */
 #include "oauth/usage.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -11,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PENDING 1024
+#define MAX_USED 16384 /* accesses used in one second */
+#define MAX_FAILURES 1024
 
 struct used {
     char client_id[STORE_CLIENT_ID_SIZE];
@@ -26,11 +29,16 @@ struct failure {
     int64_t count;
 };
 
+struct failure_list {
+    struct failure v[MAX_FAILURES];
+    int n;
+};
+
 struct pending {
-    struct used used[MAX_PENDING];
+    struct used used[MAX_USED];
     int nused;
-    struct failure failures[MAX_PENDING];
-    int nfailures;
+    struct failure_list known;     /* the client id is an access of the account */
+    struct failure_list anonymous; /* client id "" */
 };
 
 struct usage_recorder {
@@ -65,7 +73,7 @@ void usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at
     if (i < p->nused) {
         if (at > p->used[i].at)
             p->used[i].at = at;
-    } else if (p->nused < MAX_PENDING) {
+    } else if (p->nused < MAX_USED) {
         snprintf(p->used[i].client_id, sizeof(p->used[i].client_id), "%s", client_id);
         p->used[i].at = at;
         p->nused++;
@@ -78,16 +86,16 @@ static void note_counted(struct usage_recorder *u, const char *event, const char
 {
     int64_t minute = at - at % 60;
     pthread_mutex_lock(&u->lock);
-    struct pending *p = u->cur;
+    struct failure_list *l = *client_id ? &u->cur->known : &u->cur->anonymous;
     int i = 0;
-    while (i < p->nfailures && (p->failures[i].minute != minute || p->failures[i].event != event ||
-                                strcmp(p->failures[i].client_id, client_id) ||
-                                strcmp(p->failures[i].account_id, account_id)))
+    while (i < l->n &&
+           (l->v[i].minute != minute || l->v[i].event != event ||
+            strcmp(l->v[i].client_id, client_id) || strcmp(l->v[i].account_id, account_id)))
         i++;
-    if (i < p->nfailures) {
-        p->failures[i].count++;
-    } else if (p->nfailures < MAX_PENDING) {
-        struct failure *f = &p->failures[p->nfailures++];
+    if (i < l->n) {
+        l->v[i].count++;
+    } else if (l->n < MAX_FAILURES) {
+        struct failure *f = &l->v[l->n++];
         f->event = event;
         snprintf(f->account_id, sizeof(f->account_id), "%s", account_id);
         snprintf(f->client_id, sizeof(f->client_id), "%s", client_id);
@@ -109,6 +117,27 @@ void usage_note_throttled(struct usage_recorder *u, const char *account_id, cons
     note_counted(u, "auth.throttled", account_id, client_id, at);
 }
 
+static int flush_failures(const struct failure_list *l, struct store *st)
+{
+    int rc = 0;
+    for (int i = 0; i < l->n; i++) {
+        const struct failure *f = &l->v[i];
+        struct store_audit_event e = {0};
+        struct store_account acct;
+        /* Failures at the path of an account that does not exist are not audited: they
+         * belong to no one, and would let anyone grow the table. */
+        if (st->ops->account_get(st, f->account_id, &acct))
+            continue;
+        memcpy(e.account_id, f->account_id, sizeof(e.account_id));
+        memcpy(e.subject, f->client_id, sizeof(e.subject));
+        snprintf(e.event, sizeof(e.event), "%s", f->event);
+        e.at = f->minute;
+        if (st->ops->audit_add_aggregated(st, &e, f->count))
+            rc = RC_ESTORE;
+    }
+    return rc;
+}
+
 int usage_flush(struct usage_recorder *u, struct store *st)
 {
     struct pending *fresh = xcalloc(1, sizeof(*fresh));
@@ -121,20 +150,8 @@ int usage_flush(struct usage_recorder *u, struct store *st)
     for (int i = 0; i < p->nused; i++)
         if (st->ops->access_touch(st, p->used[i].client_id, p->used[i].at))
             rc = RC_ESTORE;
-    for (int i = 0; i < p->nfailures; i++) {
-        struct store_audit_event e = {0};
-        struct store_account acct;
-        /* Failures at the path of an account that does not exist are not audited: they
-         * belong to no one, and would let anyone grow the table. */
-        if (st->ops->account_get(st, p->failures[i].account_id, &acct))
-            continue;
-        memcpy(e.account_id, p->failures[i].account_id, sizeof(e.account_id));
-        memcpy(e.subject, p->failures[i].client_id, sizeof(e.subject));
-        snprintf(e.event, sizeof(e.event), "%s", p->failures[i].event);
-        e.at = p->failures[i].minute;
-        if (st->ops->audit_add_aggregated(st, &e, p->failures[i].count))
-            rc = RC_ESTORE;
-    }
+    if (flush_failures(&p->known, st) || flush_failures(&p->anonymous, st))
+        rc = RC_ESTORE;
     if (rc)
         log_msg(LOG_WARN, "could not record usage", NULL);
     free(p);

@@ -486,3 +486,27 @@ def test_server_audit_has_admin_key_and_signing_key_events(base, server, admin):
     assert rotated and rotated[-1]["actor"] == admin_key_id(server), d
     assert d["total_count"] >= len(d["items"])
     assert helpers.Admin(base, "rcak_" + "0" * 64).get("/audit").status_code == 401
+
+
+@pytest.mark.parametrize("body,why", [
+    (b'{"name":"a","name":"b"}', "duplicate"),
+    (b'{"name":"\xff"}', "decode"),
+    (b'[' * 3000 + b']' * 3000, "depth"),
+    (b'{"name":', "expected"),
+    (b'[1,2]', "must be a JSON object"),
+], ids=["duplicate", "utf8", "deep", "cut", "array"])
+def test_admin_body_errors_say_why(admin, body, why):
+    r = admin.post("/accounts", data=body, headers={"Content-Type": "application/json"})
+    err = assert_json_error(r, 400, "invalid_request")
+    assert why in err["error_description"] and "body" in err["error_description"], err
+
+
+def test_malformed_sign_in_body_never_quotes_the_key(base, server):
+    """jansson quotes the text near an error; the admin key at sign-in must never come back."""
+    key = server.admin_key
+    for body in ('{"admin_key":"%s' % key, '{"admin_key":"%s",}' % key,
+                 '{"admin_key":"%s","admin_key":"%s"}' % (key, key)):
+        r = requests.post(base + "/admin/session", data=body, timeout=10,
+                          headers={"Content-Type": "application/json", "Origin": base})
+        assert r.status_code == 400, (r.status_code, r.text)
+        assert key not in r.text and key[:12] not in r.text, r.text

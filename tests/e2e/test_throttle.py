@@ -7,6 +7,7 @@ right credentials are never throttled. The same for admin keys, per address."""
 import http.client
 import json
 import re
+import socket
 import time
 import uuid
 
@@ -187,3 +188,65 @@ def test_zero_turns_a_limit_off():
     finally:
         srv.stop()
         srv.kill()
+
+
+def test_a_flood_of_garbage_cannot_hide_a_real_clients_failures(fresh_server):
+    """Failures at made-up account paths and made-up client ids are many distinct audit
+    entries; they must not crowd out the failures of a real access in the same second."""
+    server, admin = fresh_server, fresh_server.admin()
+    acct = admin.create_account()
+    a = admin.create_access(acct["id"], actions=["flag.list"])
+    body = json.dumps(token_body(str(uuid.uuid4()), "f" * 64)).encode()
+    with socket.socket() as s:  # pipelined in batches: 1300 failures in about a second
+        s.bind(("127.0.0.8", 0))
+        s.connect(("127.0.0.1", server.port))
+        s.settimeout(10)
+        for batch in range(13):
+            s.sendall(b"".join(b"POST /j%d/token HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                               b"application/json\r\nContent-Length: %d\r\n\r\n%s"
+                               % (batch * 100 + i, len(body), body) for i in range(100)))
+            got = b""
+            while got.count(b"HTTP/1.1 ") < 100:
+                got += s.recv(65536)
+    for _ in range(3):
+        status, _, _ = raw_post(server, "/%s/token" % acct["id"],
+                                token_body(a["client_id"], "0" * 64), source="127.0.0.9")
+        assert status == 401
+    deadline = time.monotonic() + 5
+    failed = []
+    while time.monotonic() < deadline and not failed:
+        items = admin.get("/accounts/%s/audit" % acct["id"],
+                          params={"_max_per_page": "1000"}).json()["items"]
+        failed = [e for e in items if e["event"] == "auth.failed"
+                  and e["subject"] == a["client_id"]]
+        time.sleep(0.2)
+    assert failed and sum(e["count"] for e in failed) == 3, items
+
+
+def test_made_up_client_ids_do_not_count_per_id(fresh_server):
+    """Only an access of the account has a per-client counter: thousands of made-up ids
+    from one address leave a real client's limit exactly where it was."""
+    server, admin = fresh_server, fresh_server.admin()
+    acct = admin.create_account()
+    a = admin.create_access(acct["id"], actions=["flag.list"])
+    path = "/%s/token" % acct["id"]
+    for _ in range(300):
+        raw_post(server, path, token_body(str(uuid.uuid4()), "f" * 64), source="127.0.0.11")
+    statuses = [raw_post(server, path, token_body(a["client_id"], "0" * 64),
+                         source="127.0.0.12")[0] for _ in range(25)]
+    assert statuses == [401] * 20 + [429] * 5, statuses
+
+
+def test_a_throttled_address_writes_one_log_line_per_window(fresh_server):
+    server = fresh_server
+    for _ in range(300):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
+                                          source_address=("127.0.0.13", 0))
+        conn.request("GET", "/admin/v1/accounts",
+                     headers={"Authorization": "Bearer rcak_" + "3" * 64})
+        conn.getresponse().read()
+        conn.close()
+    lines = [ln for ln in server.log_text().splitlines() if "127.0.0.13" in ln]
+    failed = [ln for ln in lines if '"admin authentication failed"' in ln]
+    throttled = [ln for ln in lines if '"admin authentication throttled"' in ln]
+    assert len(failed) == 100 and len(throttled) == 1, (len(failed), len(throttled))

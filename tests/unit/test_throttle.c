@@ -80,6 +80,22 @@ static void test_flood_of_keys(void **state)
     throttle_free(t);
 }
 
+/* One host usually holds a whole IPv6 /64: its addresses share a counter. */
+static void test_ipv6_counts_by_64(void **state)
+{
+    (void)state;
+    struct throttle *t = new_throttle(100, 2, 60);
+    assert_int_equal(throttle_fail(t, THROTTLE_ADDRESS, "2001:db8:1:2::1", T0, NULL), 0);
+    assert_int_equal(throttle_fail(t, THROTTLE_ADDRESS, "2001:db8:1:2:aaaa::9", T0, NULL), 0);
+    assert_true(throttle_fail(t, THROTTLE_ADDRESS, "2001:db8:1:2:ffff:1:2:3", T0, NULL) > 0);
+    /* another /64, an IPv4 address and a v4-mapped one are their own */
+    assert_int_equal(throttle_fail(t, THROTTLE_ADDRESS, "2001:db8:1:3::1", T0, NULL), 0);
+    assert_int_equal(throttle_fail(t, THROTTLE_ADDRESS, "10.0.0.1", T0, NULL), 0);
+    assert_int_equal(throttle_fail(t, THROTTLE_ADDRESS, "::ffff:10.0.0.2", T0, NULL), 0);
+    assert_int_equal(throttle_fail(t, THROTTLE_ADDRESS, "::ffff:10.0.0.3", T0, NULL), 0);
+    throttle_free(t);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -89,6 +105,7 @@ int main(void)
         cmocka_unit_test(test_keys_and_kinds_are_apart),
         cmocka_unit_test(test_zero_is_no_limit_and_empty_keys_are_ignored),
         cmocka_unit_test(test_flood_of_keys),
+        cmocka_unit_test(test_ipv6_counts_by_64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
