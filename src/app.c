@@ -10,6 +10,7 @@
 #include "oauth/catalog.h"
 #include "oauth/revoked_tokens.h"
 #include "oauth/throttle.h"
+#include "oauth/token_cache.h"
 #include "oauth/usage.h"
 #include "token/token.h"
 
@@ -157,6 +158,7 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
     app->accesses = access_cache_new(app->store);
     app->usage = usage_new();
     app->revoked = revoked_tokens_new();
+    app->tokens = token_cache_new(TOKEN_CACHE_ENTRIES, TOKEN_CACHE_BYTES);
     struct throttle_limits limits = {app->cfg.throttle_client, app->cfg.throttle_address,
                                      app->cfg.throttle_window};
     app->throttle = throttle_new(&limits);
@@ -180,6 +182,7 @@ void app_free(struct app *app)
     usage_free(app->usage);
     access_cache_free(app->accesses);
     revoked_tokens_free(app->revoked);
+    token_cache_free(app->tokens);
     throttle_free(app->throttle);
     keyring_free(app->keys);
     store_close(app->store);

@@ -16,6 +16,7 @@ struct keyring;
 struct access_cache;
 struct usage_recorder;
 struct revoked_tokens;
+struct token_cache;
 struct throttle;
 
 struct app {
@@ -27,6 +28,8 @@ struct app {
     struct usage_recorder *usage;  /* batches last_used_at and auth.failed writes */
     /* Single access tokens revoked (RFC 7009), by jti. */
     struct revoked_tokens *revoked;
+    /* Access tokens already verified: their signature is not checked twice. */
+    struct token_cache *tokens;
     struct throttle *throttle; /* failed authentications per client id and address */
 };
 

@@ -305,6 +305,8 @@ enum token_verdict token_verify(struct keyring *kr, const char *jwt, size_t len,
     v = check_signature(kr, &h, &p, sig, sig_len);
     if (v == TOKEN_VALID)
         v = claims_parse(&p, out);
+    if (v == TOKEN_VALID) /* the ring had it: it fits */
+        memcpy(out->kid, h.kid, strlen(h.kid) + 1);
     /* RFC 7519 §4.1.4: not accepted on or after exp; no leeway */
     if (v == TOKEN_VALID && out->exp != 0 && out->exp <= now)
         v = TOKEN_EXPIRED;

@@ -742,6 +742,14 @@ const struct key *keyring_find(const struct keyring *kr, const char *kid)
     return keyset_find(kr->set, kid);
 }
 
+bool keyring_publishes(struct keyring *kr, const char *kid)
+{
+    keyring_read_lock(kr);
+    bool found = keyset_find(kr->set, kid) != NULL;
+    keyring_read_unlock(kr);
+    return found;
+}
+
 const struct key_alg *keyring_sign_alg(const struct keyring *kr)
 {
     return kr->sign_alg;

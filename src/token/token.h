@@ -30,7 +30,9 @@ struct token_claims {
     char *scope; /* owned: "campaign.read env:*" */
     char jti[40];
     int64_t iat;
-    int64_t exp; /* 0 = does not expire (no "exp" claim) */
+    int64_t exp;              /* 0 = does not expire (no "exp" claim) */
+    char kid[STORE_KID_SIZE]; /* not a claim: the header's kid, set by token_verify() to the
+                               * key that verified the token; token_sign() ignores it */
 };
 void token_claims_cleanup(struct token_claims *c);
 
@@ -122,5 +124,8 @@ int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c
  * left empty. Thread-safe. */
 enum token_verdict token_verify(struct keyring *kr, const char *jwt, size_t len, int64_t now,
                                 struct token_claims *out);
+/* Whether the key kid is published now (verifies): false once retired or dropped by the
+ * lifetime rule. Memory only (the read lock): no look at the store. Thread-safe. */
+bool keyring_publishes(struct keyring *kr, const char *kid);
 
 #endif
