@@ -29,6 +29,10 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
+/* The first allocation: most buffers (a JSON answer, a token) fit in it, so they are
+ * allocated once and never moved. */
+#define FIRST_CAP 1024
+
 static int reserve(struct buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
@@ -36,9 +40,11 @@ static int reserve(struct buf *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : FIRST_CAP;
     while (cap < need)
         cap *= 2;
+    if (cap - 1 > b->max) /* no more than the cap can use (need is within it) */
+        cap = b->max + 1;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
     return 0;

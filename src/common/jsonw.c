@@ -179,6 +179,29 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Bytes that go into a JSON string as they are (RFC 8259 §7): printable ASCII but the quote
+ * and the backslash. DEL is escaped too, as it always was here. A table: this is the inner
+ * loop of every answer. */
+static const bool plain[256] = {[' ' ... '!'] = true, ['#' ... '['] = true, [']' ... '~'] = true};
+
+/* The length of the run at s that needs no escaping: plain bytes and valid UTF-8. */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (plain[s[i]]) {
+            i++;
+            continue;
+        }
+        size_t seq = s[i] >= 0x80 ? utf8_seq_len(s + i, n - i) : 0;
+        if (!seq)
+            break;
+        i += seq;
+    }
+    return i;
+}
+
+/* Runs that need nothing are copied whole: a JWT or a scope is one run. */
 int json_escape_append(struct buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -186,27 +209,21 @@ int json_escape_append(struct buf *out, const char *s, size_t len)
     int rc = buf_append_char(out, '"');
     size_t i = 0;
     while (!rc && i < len) {
-        unsigned char c = p[i];
+        size_t run = plain_run(p + i, len - i);
+        if (run) {
+            rc = buf_append(out, p + i, run);
+            i += run;
+            continue;
+        }
+        unsigned char c = p[i++];
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             rc = buf_append(out, esc, 2);
-            i++;
         } else if (c < 0x20 || c == 0x7f) {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             rc = buf_append(out, esc, 6);
-            i++;
-        } else if (c < 0x80) {
-            rc = buf_append_char(out, (char)c);
-            i++;
         } else {
-            size_t n = utf8_seq_len(p + i, len - i);
-            if (n) {
-                rc = buf_append(out, p + i, n);
-                i += n;
-            } else {
-                rc = buf_append(out, "\\ufffd", 6);
-                i++;
-            }
+            rc = buf_append(out, "\\ufffd", 6); /* not valid UTF-8 */
         }
     }
     if (!rc)
