@@ -8,6 +8,7 @@
 #include "common/xmalloc.h"
 #include "oauth/access_cache.h"
 #include "oauth/catalog.h"
+#include "oauth/refresh.h"
 #include "oauth/revoked_tokens.h"
 #include "oauth/throttle.h"
 #include "oauth/token_cache.h"
@@ -145,6 +146,10 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
         rc = make_data_dir(app->cfg.data_dir, err, errsz);
     if (!rc)
         rc = load_server_key(&app->cfg, app->server_key, err, errsz);
+    if (!rc) {
+        crypto_auth_hmacsha256_init(&app->secret_mac, app->server_key, sizeof(app->server_key));
+        refresh_key_init(&app->refresh_key, app->server_key);
+    }
     if (!rc && app->cfg.extra_actions)
         rc = add_extra_actions(app->cfg.extra_actions, err, errsz);
     if (!rc && (rc = store_open(app->cfg.db, &app->store)))
@@ -187,13 +192,18 @@ void app_free(struct app *app)
     keyring_free(app->keys);
     store_close(app->store);
     sodium_memzero(app->server_key, sizeof(app->server_key));
+    sodium_memzero(&app->secret_mac, sizeof(app->secret_mac));
+    sodium_memzero(&app->refresh_key, sizeof(app->refresh_key));
     config_cleanup(&app->cfg);
     free(app);
 }
 
 void app_hash_secret(const struct app *app, const char *secret, uint8_t out[32])
 {
-    crypto_auth_hmacsha256(out, (const unsigned char *)secret, strlen(secret), app->server_key);
+    crypto_auth_hmacsha256_state st = app->secret_mac;
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof(st));
 }
 
 void app_audit_event(const char *account_id, const char *actor, const char *event,

@@ -4,6 +4,7 @@
 #ifndef RCAUTH_APP_H
 #define RCAUTH_APP_H
 
+#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,11 @@ struct app {
     struct config cfg;
     struct store *store;
     uint8_t server_key[32];
+    /* HMAC-SHA-256 states past their key, copied for each MAC (two hash blocks fewer each
+     * time): the server key (app_hash_secret), and the refresh tokens' key derived from it
+     * (oauth/refresh.h). Secret, like the server key. */
+    crypto_auth_hmacsha256_state secret_mac;
+    crypto_auth_hmacsha256_state refresh_key;
     struct keyring *keys;          /* NULL until app_open_keys() */
     struct access_cache *accesses; /* in-memory cache of accesses by client id */
     struct usage_recorder *usage;  /* batches last_used_at and auth.failed writes */

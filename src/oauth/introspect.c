@@ -114,7 +114,7 @@ static bool answer_refresh_token(struct app *app, const char *account, const cha
     struct cached_access *a = NULL;
     int64_t gen = 0;
     bool revoked = true;
-    int rc = refresh_decode(app->server_key, token, &c) ? RC_EINVAL : 0;
+    int rc = refresh_decode(&app->refresh_key, token, &c) ? RC_EINVAL : 0;
     if (!rc)
         rc = app->store->ops->refresh_get(app->store, c.chain_id, &gen, &revoked);
     if (!rc && !revoked && gen == c.generation)

@@ -73,7 +73,7 @@ static void respond_tokens(struct app *app, const struct cached_access *a, const
     buf_init(&rt, TOKEN_BUF_MAX);
     int rc = sign_access_token(app, a, scope, lifetime, now, &at);
     if (!rc && rc_claims)
-        rc = refresh_encode(app->server_key, rc_claims, &rt);
+        rc = refresh_encode(&app->refresh_key, rc_claims, &rt);
     if (rc) {
         log_msg(LOG_ERROR, "cannot sign a token", "error", rc_strerror(rc), NULL);
         /* signing may first record the key's reservation: a store outage is a 503 */
@@ -185,7 +185,7 @@ static void refresh_grant(struct app *app, const char *account, const struct tok
         access_cache_put(app->accesses, a);
         a = NULL;
     }
-    rc = refresh_decode(app->server_key, tr->refresh_token, &c) ? RC_EINVAL : 0;
+    rc = refresh_decode(&app->refresh_key, tr->refresh_token, &c) ? RC_EINVAL : 0;
     if (!rc && tr->client_id && strcmp(tr->client_id, c.client_id))
         rc = RC_EINVAL;
     if (!rc)
