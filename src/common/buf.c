@@ -29,6 +29,14 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
 /* The first allocation: most buffers (a JSON answer, a token) fit in it, so they are
  * allocated once and never moved. */
 #define FIRST_CAP 1024
@@ -60,6 +68,16 @@ int buf_append(struct buf *b, const void *data, size_t len)
     b->len += len;
     b->data[b->len] = '\0';
     return 0;
+}
+
+char *buf_extend(struct buf *b, size_t n)
+{
+    if (reserve(b, n))
+        return NULL;
+    char *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return at;
 }
 
 int buf_append_str(struct buf *b, const char *s)

@@ -44,21 +44,13 @@ void refresh_claims_init(struct refresh_claims *c, const char *client_id, const 
                          int64_t lifetime)
 {
     memset(c, 0, sizeof(*c));
-    snprintf(c->client_id, sizeof(c->client_id), "%s", client_id);
+    size_t n = strnlen(client_id, sizeof(c->client_id) - 1);
+    memcpy(c->client_id, client_id, n); /* a client id of the cache: it fits */
     uint8_t chain[16];
     randombytes_buf(chain, sizeof(chain));
     hex_encode(chain, sizeof(chain), c->chain_id);
     c->scope = xstrdup(scope);
     c->lifetime = lifetime;
-}
-
-static int append_b64(struct buf *out, const uint8_t *data, size_t len)
-{
-    char *tmp = xmalloc(base64url_encoded_len(len) + 1);
-    base64url_encode(data, len, tmp);
-    int rc = buf_append_str(out, tmp);
-    free(tmp);
-    return rc;
 }
 
 int refresh_encode(const crypto_auth_hmacsha256_state *key, const struct refresh_claims *c,
@@ -79,20 +71,21 @@ int refresh_encode(const crypto_auth_hmacsha256_state *key, const struct refresh
     if (rc)
         goto out;
 
-    struct buf signed_part;
-    buf_init(&signed_part, MAX_TOKEN);
-    rc = buf_append_str(&signed_part, PREFIX);
-    if (!rc)
-        rc = append_b64(&signed_part, (const uint8_t *)payload.data, payload.len);
+    size_t start = out->len;
     uint8_t tag[32];
-    mac(key, buf_str(&signed_part), signed_part.len, tag);
+    rc = buf_append_str(out, PREFIX);
     if (!rc)
-        rc = buf_append(out, signed_part.data, signed_part.len);
-    if (!rc)
+        rc = base64url_append(out, payload.data, payload.len);
+    if (!rc) {
+        mac(key, out->data + start, out->len - start, tag);
         rc = buf_append_char(out, '.');
+    }
     if (!rc)
-        rc = append_b64(out, tag, sizeof(tag));
-    buf_cleanup(&signed_part);
+        rc = base64url_append(out, tag, sizeof(tag));
+    if (!rc && out->len - start > MAX_TOKEN) /* refresh_decode would refuse it */
+        rc = RC_ELIMIT;
+    if (rc)
+        buf_truncate(out, start); /* all or nothing */
 out:
     buf_cleanup(&payload);
     return rc;

@@ -361,6 +361,8 @@ static int key_from_row(const struct keyring *kr, const struct store_signing_key
     }
     size_t pub_len = row->public_len <= sizeof(row->public_key) ? row->public_len : 0;
     rc = alg->load(k, row->public_key, pub_len, plain, n);
+    if (!rc)
+        rc = token_header_encode(k);
     if (rc)
         log_msg(LOG_ERROR, "signing key in the store is corrupt: its halves do not match", "kid",
                 k->kid, NULL);

@@ -17,6 +17,8 @@
 size_t base64url_encoded_len(size_t len);
 /* Encode into out (base64url_encoded_len(len) + 1 bytes); NUL-terminates. */
 void base64url_encode(const uint8_t *in, size_t len, char *out);
+/* Encode and append to out; RC_ELIMIT past its cap (then out is unchanged). */
+int base64url_append(struct buf *out, const void *in, size_t len) RC_MUST_CHECK;
 /* Decode; RC_EINVAL on a char outside the alphabet, padding, or an impossible length;
  * RC_ELIMIT when out_cap is too small. *out_len receives the byte count. */
 int base64url_decode(const char *in, size_t len, uint8_t *out, size_t out_cap,
