@@ -160,7 +160,7 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
         app_free(app);
         return rc;
     }
-    app->accesses = access_cache_new(app->store);
+    app->accesses = access_cache_new(app->store, ACCESS_CACHE_CAPACITY);
     app->usage = usage_new();
     app->revoked = revoked_tokens_new();
     app->tokens = token_cache_new(TOKEN_CACHE_ENTRIES, TOKEN_CACHE_BYTES);

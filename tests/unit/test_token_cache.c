@@ -7,6 +7,8 @@
  * when its access is revoked — with the cache hit on the way. */
 #include "token_fixture.h"
 
+#include <pthread.h>
+
 #include "common/log.h"
 #include "oauth/revoked_tokens.h"
 #include "oauth/token_cache.c"
@@ -152,6 +154,56 @@ static void test_byte_budget(void **state)
     token_cache_free(c);
 }
 
+struct worker {
+    struct token_cache *c;
+    unsigned seed;
+};
+
+/* Threads looking up, adding and removing 200 tokens in a cache of 64 (evicting all the
+ * time); each entry found must be the one of its token (TSan checks the rest). */
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < 20000; i++) {
+        char tok[32];
+        snprintf(tok, sizeof(tok), "tok-%d", rand_r(&w->seed) % 200);
+        struct verified_token *v = token_cache_get(w->c, tok, strlen(tok));
+        if (!v) {
+            struct token_claims claims = {0};
+            snprintf(claims.jti, sizeof(claims.jti), "%s", tok);
+            v = token_cache_entry_new(w->c, tok, strlen(tok), &claims);
+            token_cache_add(w->c, v);
+        } else if (rand_r(&w->seed) % 10 == 0) {
+            token_cache_remove(w->c, v);
+        }
+        if (strcmp(v->claims.jti, tok))
+            return "wrong entry";
+        token_cache_put(v);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    struct token_cache *c = token_cache_new(STRIPES, 1 << 20);
+    pthread_t t[4];
+    struct worker w[4];
+    for (unsigned i = 0; i < 4; i++) {
+        w[i] = (struct worker){c, i + 1};
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *ret = NULL;
+        pthread_join(t[i], &ret);
+        assert_null(ret);
+    }
+    struct token_cache_stats st;
+    token_cache_stats(c, &st);
+    assert_true(st.entries <= STRIPES);
+    token_cache_free(c);
+}
+
 /* ---- oauth_token_check() over the cache -------------------------------------------------- */
 
 #define CLIENT_ID "4f1c2b9e-0d2a-4c55-9f7e-1b2c3d4e5f60" /* claims_fill's */
@@ -194,7 +246,7 @@ static int check_setup(void **state)
         return -1;
     f->app.store = &f->keys.st->base;
     f->app.keys = f->keys.kr;
-    f->app.accesses = access_cache_new(f->app.store);
+    f->app.accesses = access_cache_new(f->app.store, 64);
     f->app.revoked = revoked_tokens_new();
     f->app.tokens = token_cache_new(TOKEN_CACHE_ENTRIES, TOKEN_CACHE_BYTES);
     *state = f;
@@ -339,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_colliding_hashes_compare_the_whole_token),
         cmocka_unit_test(test_eviction_drops_the_least_recently_used),
         cmocka_unit_test(test_byte_budget),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test_setup_teardown(test_check_hits_and_never_caches_failures, check_setup,
                                         check_teardown),
         cmocka_unit_test_setup_teardown(test_check_retired_key, check_setup, check_teardown),
