@@ -5,6 +5,7 @@
  * Invalidation bumps a generation before it empties the stripes, so a store read that
  * started before an invalidation never re-inserts a stale row. */
 #include "oauth/access_cache.h"
+#include "common/ids.h"
 #include "common/xmalloc.h"
 
 #include <pthread.h>
@@ -40,14 +41,6 @@ struct access_cache {
     uint64_t generation; /* atomic: bumped by every invalidation */
     struct stripe stripes[STRIPES];
 };
-
-static uint32_t hash(const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a: ids come from the store, only found ones are kept */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
 
 static struct node *node_of(struct cached_access *a)
 {
@@ -257,7 +250,7 @@ void access_cache_invalidate(struct access_cache *c)
 int access_cache_get(struct access_cache *c, const char *client_id, bool fresh,
                      struct cached_access **out)
 {
-    uint32_t h = hash(client_id);
+    uint32_t h = id_hash(client_id); /* only ids found in the store are kept */
     struct stripe *s = &c->stripes[h % STRIPES];
     if (!fresh) {
         pthread_mutex_lock(&s->lock);

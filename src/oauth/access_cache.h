@@ -25,7 +25,7 @@ struct cached_access {
     char **envs; /* the access's environment ids, in the entry's block; nenvs == 0: all */
     int nenvs;
     int64_t revoked_at;
-    int64_t last_noted; /* last second usage was recorded; atomic, see oauth/usage.h */
+    int64_t last_noted; /* when its use was last recorded; atomic, see oauth/usage.h */
 };
 
 struct access_cache;

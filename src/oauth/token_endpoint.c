@@ -23,13 +23,15 @@
 
 #define TOKEN_BUF_MAX (64 * 1024)
 
-/* Record usage at most once a second per access: the recorder takes a lock. */
+/* Record usage at most once per USAGE_INTERVAL per cached access: the recorder takes a lock.
+ * Threads racing here record it twice, which the recorder folds into one. */
 static void note_used(struct app *app, struct cached_access *a, int64_t now)
 {
     int64_t last = __atomic_load_n(&a->last_noted, __ATOMIC_RELAXED);
-    if (last != now && __atomic_compare_exchange_n(&a->last_noted, &last, now, false,
-                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        usage_note_used(app->usage, a->client_id, now);
+    if (last && now - last < USAGE_INTERVAL)
+        return;
+    if (usage_note_used(app->usage, a->client_id, now))
+        __atomic_store_n(&a->last_noted, now, __ATOMIC_RELAXED);
 }
 
 /* Lifetime of the access token: the request's, else the default (0 = no expiry), bounded

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Usage recorder: two small lists under a mutex, swapped out whole by the flusher. A burst
- * of garbage client ids is bounded by MAX_PENDING (later ones in the same second are only
- * counted, not kept). */
+/* Usage recorder, under one mutex: the accesses used since the last flush (a hash set of
+ * client ids, swapped out whole by the flusher) and when each access's use was last queued
+ * (a table indexed by a hash of the client id: a collision costs one write more, never one
+ * less); the failures, a small list. A burst of garbage client ids is bounded by
+ * MAX_PENDING (later ones in the same second are only counted, not kept). */
 #include "oauth/usage.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
@@ -12,10 +15,17 @@
 #include <string.h>
 
 #define MAX_PENDING 1024
+#define USED_SLOTS 16384 /* per flush, at most half full: 8,192 accesses queued a second */
+#define QUEUED_SLOTS 65536
 
 struct used {
-    char client_id[STORE_CLIENT_ID_SIZE];
+    char client_id[STORE_CLIENT_ID_SIZE]; /* "" = free slot */
     int64_t at;
+};
+
+struct queued {
+    uint32_t hash; /* the whole hash of the client id */
+    int64_t at;    /* when its use was last queued for the store */
 };
 
 struct failure {
@@ -27,7 +37,7 @@ struct failure {
 };
 
 struct pending {
-    struct used used[MAX_PENDING];
+    struct used used[USED_SLOTS];
     int nused;
     struct failure failures[MAX_PENDING];
     int nfailures;
@@ -36,6 +46,8 @@ struct pending {
 struct usage_recorder {
     pthread_mutex_t lock;
     struct pending *cur;
+    struct pending *spare; /* the flusher's, cleared: the next cur */
+    struct queued queued[QUEUED_SLOTS];
 };
 
 struct usage_recorder *usage_new(void)
@@ -43,6 +55,7 @@ struct usage_recorder *usage_new(void)
     struct usage_recorder *u = xcalloc(1, sizeof(*u));
     pthread_mutex_init(&u->lock, NULL);
     u->cur = xcalloc(1, sizeof(*u->cur));
+    u->spare = xcalloc(1, sizeof(*u->spare));
     return u;
 }
 
@@ -52,25 +65,47 @@ void usage_free(struct usage_recorder *u)
         return;
     pthread_mutex_destroy(&u->lock);
     free(u->cur);
+    free(u->spare);
     free(u);
 }
 
-void usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at)
+/* The slot of client_id in the set (linear probing), or the free slot where it goes. */
+static struct used *used_slot(struct pending *p, const char *client_id, uint32_t h)
 {
+    for (size_t i = h & (USED_SLOTS - 1);; i = (i + 1) & (USED_SLOTS - 1))
+        if (!p->used[i].client_id[0] || !strcmp(p->used[i].client_id, client_id))
+            return &p->used[i];
+}
+
+bool usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at)
+{
+    size_t len = strlen(client_id);
+    if (len == 0 || len >= STORE_CLIENT_ID_SIZE)
+        return true; /* no such access */
+    uint32_t h = id_hash(client_id);
+    struct queued *q = &u->queued[h & (QUEUED_SLOTS - 1)];
+    bool kept = true;
     pthread_mutex_lock(&u->lock);
-    struct pending *p = u->cur;
-    int i = 0;
-    while (i < p->nused && strcmp(p->used[i].client_id, client_id))
-        i++;
-    if (i < p->nused) {
-        if (at > p->used[i].at)
-            p->used[i].at = at;
-    } else if (p->nused < MAX_PENDING) {
-        snprintf(p->used[i].client_id, sizeof(p->used[i].client_id), "%s", client_id);
-        p->used[i].at = at;
-        p->nused++;
+    if (q->hash != h || q->at == 0 || at - q->at >= USAGE_INTERVAL) {
+        struct pending *p = u->cur;
+        struct used *slot = used_slot(p, client_id, h);
+        if (slot->client_id[0]) {
+            if (at > slot->at)
+                slot->at = at;
+        } else if (p->nused < USED_SLOTS / 2) {
+            memcpy(slot->client_id, client_id, len + 1);
+            slot->at = at;
+            p->nused++;
+        } else {
+            kept = false;
+        }
+        if (kept) {
+            q->hash = h;
+            q->at = at;
+        }
     }
     pthread_mutex_unlock(&u->lock);
+    return kept;
 }
 
 static void note_counted(struct usage_recorder *u, const char *event, const char *account_id,
@@ -109,17 +144,18 @@ void usage_note_throttled(struct usage_recorder *u, const char *account_id, cons
     note_counted(u, "auth.throttled", account_id, client_id, at);
 }
 
+/* One flusher at a time (the serve loop, then app_free): the spare is its own. */
 int usage_flush(struct usage_recorder *u, struct store *st)
 {
-    struct pending *fresh = xcalloc(1, sizeof(*fresh));
     pthread_mutex_lock(&u->lock);
     struct pending *p = u->cur;
-    u->cur = fresh;
+    u->cur = u->spare;
     pthread_mutex_unlock(&u->lock);
 
     int rc = 0;
-    for (int i = 0; i < p->nused; i++)
-        if (st->ops->access_touch(st, p->used[i].client_id, p->used[i].at))
+    for (size_t i = 0; i < USED_SLOTS; i++)
+        if (p->used[i].client_id[0] &&
+            st->ops->access_touch(st, p->used[i].client_id, p->used[i].at))
             rc = RC_ESTORE;
     for (int i = 0; i < p->nfailures; i++) {
         struct store_audit_event e = {0};
@@ -137,6 +173,7 @@ int usage_flush(struct usage_recorder *u, struct store *st)
     }
     if (rc)
         log_msg(LOG_WARN, "could not record usage", NULL);
-    free(p);
+    memset(p, 0, sizeof(*p));
+    u->spare = p;
     return rc;
 }
