@@ -124,7 +124,8 @@ else
     fail_suite asan "the ASan build failed (see $log_dir/build-asan.log)"
 fi
 if scripts/build-sanitized.sh tsan >"$log_dir/build-tsan.log" 2>&1; then
-    for t in test_token test_token_keys test_revoked_tokens test_store_sqlite test_throttle; do
+    for t in test_token test_token_keys test_revoked_tokens test_store_sqlite test_throttle \
+        test_token_cache test_access_cache; do
         run_unit "build-tsan/$t"
     done
     RCAUTH_BIN=build-tsan/rcauth RCAUTH_E2E_BACKEND=sqlite run_e2e tsan-sqlite \

@@ -8,8 +8,10 @@
 #include "common/xmalloc.h"
 #include "oauth/access_cache.h"
 #include "oauth/catalog.h"
+#include "oauth/refresh.h"
 #include "oauth/revoked_tokens.h"
 #include "oauth/throttle.h"
+#include "oauth/token_cache.h"
 #include "oauth/usage.h"
 #include "token/token.h"
 
@@ -207,15 +209,20 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
         rc = migrate_store(app->store, where, err, errsz);
     if (!rc)
         rc = load_server_key(app, err, errsz);
+    if (!rc) {
+        crypto_auth_hmacsha256_init(&app->secret_mac, app->server_key, sizeof(app->server_key));
+        refresh_key_init(&app->refresh_key, app->server_key);
+    }
     if (!rc)
         rc = open_keys(app, where, err, errsz);
     if (rc) {
         app_free(app);
         return rc;
     }
-    app->accesses = access_cache_new(app->store);
+    app->accesses = access_cache_new(app->store, ACCESS_CACHE_CAPACITY);
     app->usage = usage_new();
     app->revoked = revoked_tokens_new();
+    app->tokens = token_cache_new(TOKEN_CACHE_ENTRIES, TOKEN_CACHE_BYTES);
     struct throttle_limits limits = {app->cfg.throttle_client, app->cfg.throttle_address,
                                      app->cfg.throttle_window};
     app->throttle = throttle_new(&limits);
@@ -239,17 +246,23 @@ void app_free(struct app *app)
     usage_free(app->usage);
     access_cache_free(app->accesses);
     revoked_tokens_free(app->revoked);
+    token_cache_free(app->tokens);
     throttle_free(app->throttle);
     keyring_free(app->keys);
     store_close(app->store);
     sodium_memzero(app->server_key, sizeof(app->server_key));
+    sodium_memzero(&app->secret_mac, sizeof(app->secret_mac));
+    sodium_memzero(&app->refresh_key, sizeof(app->refresh_key));
     config_cleanup(&app->cfg);
     free(app);
 }
 
 void app_hash_secret(const struct app *app, const char *secret, uint8_t out[32])
 {
-    crypto_auth_hmacsha256(out, (const unsigned char *)secret, strlen(secret), app->server_key);
+    crypto_auth_hmacsha256_state st = app->secret_mac;
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof(st));
 }
 
 void app_audit_event(const char *account_id, const char *actor, const char *event,

@@ -4,6 +4,7 @@
 #ifndef RCAUTH_APP_H
 #define RCAUTH_APP_H
 
+#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,17 +17,25 @@ struct keyring;
 struct access_cache;
 struct usage_recorder;
 struct revoked_tokens;
+struct token_cache;
 struct throttle;
 
 struct app {
     struct config cfg;
     struct store *store;
     uint8_t server_key[32];
+    /* HMAC-SHA-256 states past their key, copied for each MAC (two hash blocks fewer each
+     * time): the server key (app_hash_secret), and the refresh tokens' key derived from it
+     * (oauth/refresh.h). Secret, like the server key. */
+    crypto_auth_hmacsha256_state secret_mac;
+    crypto_auth_hmacsha256_state refresh_key;
     struct keyring *keys;          /* the signing keys */
     struct access_cache *accesses; /* in-memory cache of accesses by client id */
     struct usage_recorder *usage;  /* batches last_used_at and auth.failed writes */
     /* Single access tokens revoked (RFC 7009), by jti. */
     struct revoked_tokens *revoked;
+    /* Access tokens already verified: their signature is not checked twice. */
+    struct token_cache *tokens;
     struct throttle *throttle; /* failed authentications per client id and address */
 };
 

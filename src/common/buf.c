@@ -29,6 +29,18 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
+/* The first allocation: most buffers (a JSON answer, a token) fit in it, so they are
+ * allocated once and never moved. */
+#define FIRST_CAP 1024
+
 static int reserve(struct buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
@@ -36,9 +48,11 @@ static int reserve(struct buf *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : FIRST_CAP;
     while (cap < need)
         cap *= 2;
+    if (cap - 1 > b->max) /* no more than the cap can use (need is within it) */
+        cap = b->max + 1;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
     return 0;
@@ -54,6 +68,16 @@ int buf_append(struct buf *b, const void *data, size_t len)
     b->len += len;
     b->data[b->len] = '\0';
     return 0;
+}
+
+char *buf_extend(struct buf *b, size_t n)
+{
+    if (reserve(b, n))
+        return NULL;
+    char *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return at;
 }
 
 int buf_append_str(struct buf *b, const char *s)

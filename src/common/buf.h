@@ -22,10 +22,15 @@ void buf_init(struct buf *b, size_t max);
 void buf_cleanup(struct buf *b);
 /* Forget the contents, keep the allocation. */
 void buf_reset(struct buf *b);
+/* Cut the contents back to their first len bytes (len <= b->len): undo appends. */
+void buf_truncate(struct buf *b, size_t len);
 
 int buf_append(struct buf *b, const void *data, size_t len) RC_MUST_CHECK;
 int buf_append_str(struct buf *b, const char *s) RC_MUST_CHECK;
 int buf_append_char(struct buf *b, char c) RC_MUST_CHECK;
+/* Append n bytes of room, and the NUL after them, for the caller to fill at once (an encoder
+ * writing in place): where they go, or NULL past the cap, and then nothing changes. */
+char *buf_extend(struct buf *b, size_t n);
 int buf_appendf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))) RC_MUST_CHECK;
 

@@ -124,3 +124,11 @@ bool id_is_valid_name_id(const char *s)
     }
     return true;
 }
+
+uint32_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h;
+}

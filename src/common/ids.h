@@ -26,6 +26,10 @@ bool id_is_uuid(const char *s);
 /* true when s is 1–64 chars of [A-Za-z0-9_-] (account and environment ids). */
 bool id_is_valid_name_id(const char *s);
 
+/* FNV-1a of an id, for in-memory tables indexed by ids that the store or the server made
+ * (not for keys an attacker chooses freely). */
+uint32_t id_hash(const char *id);
+
 /* Lowercase hex of len bytes into out[2 * len + 1]. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decode exactly 2 * len hex chars of in into out; RC_EINVAL on a bad char or length. */

@@ -27,9 +27,14 @@ void log_set_level(enum log_level min)
     min_level = min;
 }
 
+bool log_enabled(enum log_level level)
+{
+    return level >= min_level;
+}
+
 void log_msg(enum log_level level, const char *msg, ...)
 {
-    if (level < min_level)
+    if (!log_enabled(level))
         return;
     struct buf b;
     buf_init(&b, 16 * 1024);

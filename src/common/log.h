@@ -4,9 +4,13 @@
 #ifndef RCAUTH_LOG_H
 #define RCAUTH_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level min);
+/* Whether a line of this level would be written: to skip building fields nobody reads. */
+bool log_enabled(enum log_level level);
 /* Log msg with string fields given as key, value pairs ending with NULL:
  * log_msg(LOG_INFO, "token issued", "client_id", id, "status", "200", NULL); */
 void log_msg(enum log_level level, const char *msg, ...) __attribute__((sentinel));

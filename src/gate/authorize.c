@@ -54,17 +54,17 @@ static bool route_allowed(const struct http_request *req, const struct token_che
         forbid(res, "access_denied", "no Remote Control API route matches this method and path");
         return false;
     }
-    if (strcmp(route.account_id, c->claims.account)) {
+    if (strcmp(route.account_id, c->claims->account)) {
         forbid(res, "insufficient_scope", "the token is for another account");
         return false;
     }
     int action = catalog_find(route.action, strlen(route.action));
-    if (action < 0 || !action_set_has(&c->scope.actions, action)) {
+    if (action < 0 || !action_set_has(&c->scope->actions, action)) {
         snprintf(why, sizeof(why), "the token does not grant %s", route.action);
         forbid(res, "insufficient_scope", why);
         return false;
     }
-    if (route.env_id[0] && !token_has_env(&c->scope, route.env_id)) {
+    if (route.env_id[0] && !token_has_env(c->scope, route.env_id)) {
         forbid(res, "insufficient_scope", "the token does not cover this environment");
         return false;
     }
@@ -88,8 +88,8 @@ static void authorize_handler(void *appv, const struct http_request *req, struct
         token_check_respond(&c, r, res);
     } else if (route_allowed(req, &c, res)) {
         res->status = 204;
-        http_response_header(res, "X-Rcauth-Client-Id", c.claims.client_id);
-        http_response_header(res, "X-Rcauth-Account", c.claims.account);
+        http_response_header(res, "X-Rcauth-Client-Id", c.claims->client_id);
+        http_response_header(res, "X-Rcauth-Account", c.claims->account);
     }
     token_check_cleanup(app, &c);
 }

@@ -122,8 +122,11 @@ int http_form_parse(const char *body, size_t len, struct http_form *form)
         rc = RC_ELIMIT;
         goto out;
     }
-    form->storage = xstrndup(body, len);
-    form->items = xcalloc(n ? n : 1, sizeof(*form->items));
+    /* one block: the items, then the decoded copy they point into */
+    form->items = xmalloc((n ? n : 1) * sizeof(*form->items) + len + 1);
+    form->storage = (char *)(form->items + (n ? n : 1));
+    memcpy(form->storage, body, len);
+    form->storage[len] = '\0';
     rc = split_items(form, len);
 out:
     if (rc && form->storage) {
@@ -145,8 +148,7 @@ void http_form_cleanup(struct http_form *form)
             last = form->items[form->n - 1].name;
         sodium_memzero(form->storage, (size_t)(last + strlen(last) - form->storage));
     }
-    free(form->storage);
-    free(form->items);
+    free(form->items); /* storage included */
     memset(form, 0, sizeof(*form));
 }
 

@@ -14,6 +14,7 @@
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_RESPONSE_HEADERS 16
+#define HTTP_RESPONSE_HEADER_SPACE 512
 
 struct http_kv {
     const char *name;
@@ -44,10 +45,12 @@ struct http_response {
     struct buf body;          /* JSON unless content_type says otherwise */
     const char *content_type; /* static string; default "application/json" */
     struct {
-        char *name;  /* owned */
-        char *value; /* owned */
+        char *name; /* copies: in header_space, or owned when they did not fit there */
+        char *value;
     } headers[HTTP_MAX_RESPONSE_HEADERS];
     int nheaders;
+    char header_space[HTTP_RESPONSE_HEADER_SPACE]; /* so that most answers allocate nothing */
+    size_t header_space_used;
 };
 
 /* First header of that name (case-insensitive), or NULL. */
@@ -68,7 +71,7 @@ void http_response_error(struct http_response *res, int status, const char *erro
 struct http_form {
     struct http_kv *items; /* owned, names and values decoded ('+' is space) */
     size_t n;
-    char *storage; /* owned */
+    char *storage; /* in the block of items: the decoded items */
 };
 /* Parse body into form; RC_EINVAL on bad percent-encoding, RC_ELIMIT past 64 items. */
 int http_form_parse(const char *body, size_t len, struct http_form *form) RC_MUST_CHECK;

@@ -73,22 +73,46 @@ void http_response_init(struct http_response *res)
     buf_init(&res->body, RESPONSE_MAX_BODY);
 }
 
+static bool in_header_space(const struct http_response *res, const char *p)
+{
+    uintptr_t a = (uintptr_t)p, start = (uintptr_t)res->header_space;
+    return a >= start && a < start + sizeof(res->header_space);
+}
+
+static void free_header_copy(struct http_response *res, char *p)
+{
+    if (!in_header_space(res, p))
+        free(p);
+}
+
 void http_response_cleanup(struct http_response *res)
 {
     buf_cleanup(&res->body);
     for (int i = 0; i < res->nheaders; i++) {
-        free(res->headers[i].name);
-        free(res->headers[i].value);
+        free_header_copy(res, res->headers[i].name);
+        free_header_copy(res, res->headers[i].value);
     }
     res->nheaders = 0;
+    res->header_space_used = 0;
+}
+
+static char *header_copy(struct http_response *res, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (n > sizeof(res->header_space) - res->header_space_used)
+        return xstrdup(s);
+    char *p = res->header_space + res->header_space_used;
+    memcpy(p, s, n);
+    res->header_space_used += n;
+    return p;
 }
 
 void http_response_header(struct http_response *res, const char *name, const char *value)
 {
     if (res->nheaders >= HTTP_MAX_RESPONSE_HEADERS)
         return;
-    res->headers[res->nheaders].name = xstrdup(name);
-    res->headers[res->nheaders].value = xstrdup(value);
+    res->headers[res->nheaders].name = header_copy(res, name);
+    res->headers[res->nheaders].value = header_copy(res, value);
     res->nheaders++;
 }
 

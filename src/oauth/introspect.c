@@ -95,9 +95,9 @@ static bool answer_access_token(struct app *app, const char *account, const char
 {
     struct token_check c;
     enum token_check_result r = oauth_token_check(app, token, time_now(), &c);
-    bool active = r == TOKEN_CHECK_VALID && !strcmp(c.claims.account, account);
+    bool active = r == TOKEN_CHECK_VALID && !strcmp(c.claims->account, account);
     if (active)
-        write_active(&c.claims, res);
+        write_active(c.claims, res);
     else if (r == TOKEN_CHECK_STORE_FAILED)
         token_check_respond(&c, r, res);
     token_check_cleanup(app, &c);
@@ -114,7 +114,7 @@ static bool answer_refresh_token(struct app *app, const char *account, const cha
     struct cached_access *a = NULL;
     int64_t gen = 0;
     bool revoked = true;
-    int rc = refresh_decode(app->server_key, token, &c) ? RC_EINVAL : 0;
+    int rc = refresh_decode(&app->refresh_key, token, &c) ? RC_EINVAL : 0;
     if (!rc)
         rc = app->store->ops->refresh_get(app->store, c.chain_id, &gen, &revoked);
     if (!rc && !revoked && gen == c.generation)

@@ -15,11 +15,23 @@
 #define PREFIX_LEN 4
 #define MAX_TOKEN 8192
 
-/* Domain separation: the refresh MAC key is not the key that hashes client secrets. */
-static void derive_key(const uint8_t server_key[32], uint8_t out[32])
+void refresh_key_init(crypto_auth_hmacsha256_state *key, const uint8_t server_key[32])
 {
     static const char label[] = "rcauth refresh token v1";
-    crypto_auth_hmacsha256(out, (const unsigned char *)label, sizeof(label) - 1, server_key);
+    uint8_t derived[32];
+    crypto_auth_hmacsha256(derived, (const unsigned char *)label, sizeof(label) - 1, server_key);
+    crypto_auth_hmacsha256_init(key, derived, sizeof(derived));
+    sodium_memzero(derived, sizeof(derived));
+}
+
+/* HMAC-SHA-256 of msg under key, from a copy of the keyed state. */
+static void mac(const crypto_auth_hmacsha256_state *key, const char *msg, size_t len,
+                uint8_t out[32])
+{
+    crypto_auth_hmacsha256_state st = *key;
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, len);
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof(st));
 }
 
 void refresh_claims_cleanup(struct refresh_claims *c)
@@ -32,7 +44,8 @@ void refresh_claims_init(struct refresh_claims *c, const char *client_id, const 
                          int64_t lifetime)
 {
     memset(c, 0, sizeof(*c));
-    snprintf(c->client_id, sizeof(c->client_id), "%s", client_id);
+    size_t n = strnlen(client_id, sizeof(c->client_id) - 1);
+    memcpy(c->client_id, client_id, n); /* a client id of the cache: it fits */
     uint8_t chain[16];
     randombytes_buf(chain, sizeof(chain));
     hex_encode(chain, sizeof(chain), c->chain_id);
@@ -40,16 +53,8 @@ void refresh_claims_init(struct refresh_claims *c, const char *client_id, const 
     c->lifetime = lifetime;
 }
 
-static int append_b64(struct buf *out, const uint8_t *data, size_t len)
-{
-    char *tmp = xmalloc(base64url_encoded_len(len) + 1);
-    base64url_encode(data, len, tmp);
-    int rc = buf_append_str(out, tmp);
-    free(tmp);
-    return rc;
-}
-
-int refresh_encode(const uint8_t server_key[32], const struct refresh_claims *c, struct buf *out)
+int refresh_encode(const crypto_auth_hmacsha256_state *key, const struct refresh_claims *c,
+                   struct buf *out)
 {
     struct buf payload;
     buf_init(&payload, MAX_TOKEN);
@@ -66,38 +71,35 @@ int refresh_encode(const uint8_t server_key[32], const struct refresh_claims *c,
     if (rc)
         goto out;
 
-    struct buf signed_part;
-    buf_init(&signed_part, MAX_TOKEN);
-    rc = buf_append_str(&signed_part, PREFIX);
+    size_t start = out->len;
+    uint8_t tag[32];
+    rc = buf_append_str(out, PREFIX);
     if (!rc)
-        rc = append_b64(&signed_part, (const uint8_t *)payload.data, payload.len);
-    uint8_t key[32], mac[32];
-    derive_key(server_key, key);
-    crypto_auth_hmacsha256(mac, (const unsigned char *)buf_str(&signed_part), signed_part.len, key);
-    sodium_memzero(key, sizeof(key));
-    if (!rc)
-        rc = buf_append(out, signed_part.data, signed_part.len);
-    if (!rc)
+        rc = base64url_append(out, payload.data, payload.len);
+    if (!rc) {
+        mac(key, out->data + start, out->len - start, tag);
         rc = buf_append_char(out, '.');
+    }
     if (!rc)
-        rc = append_b64(out, mac, sizeof(mac));
-    buf_cleanup(&signed_part);
+        rc = base64url_append(out, tag, sizeof(tag));
+    if (!rc && out->len - start > MAX_TOKEN) /* refresh_decode would refuse it */
+        rc = RC_ELIMIT;
+    if (rc)
+        buf_truncate(out, start); /* all or nothing */
 out:
     buf_cleanup(&payload);
     return rc;
 }
 
-static bool mac_ok(const uint8_t server_key[32], const char *token, size_t signed_len,
+static bool mac_ok(const crypto_auth_hmacsha256_state *key, const char *token, size_t signed_len,
                    const char *mac_b64)
 {
-    uint8_t key[32], want[32], got[32];
+    uint8_t want[32], got[32];
     size_t got_len = 0;
     if (base64url_decode(mac_b64, strlen(mac_b64), got, sizeof(got), &got_len) ||
         got_len != sizeof(got))
         return false;
-    derive_key(server_key, key);
-    crypto_auth_hmacsha256(want, (const unsigned char *)token, signed_len, key);
-    sodium_memzero(key, sizeof(key));
+    mac(key, token, signed_len, want);
     return sodium_memcmp(want, got, sizeof(want)) == 0;
 }
 
@@ -124,7 +126,8 @@ static int read_payload(const char *json, size_t len, struct refresh_claims *out
     return rc;
 }
 
-int refresh_decode(const uint8_t server_key[32], const char *token, struct refresh_claims *out)
+int refresh_decode(const crypto_auth_hmacsha256_state *key, const char *token,
+                   struct refresh_claims *out)
 {
     size_t len = strlen(token);
     if (len > MAX_TOKEN || strncmp(token, PREFIX, PREFIX_LEN))
@@ -133,7 +136,7 @@ int refresh_decode(const uint8_t server_key[32], const char *token, struct refre
     if (!dot || dot < token + PREFIX_LEN)
         return RC_EINVAL;
     size_t signed_len = (size_t)(dot - token);
-    if (!mac_ok(server_key, token, signed_len, dot + 1))
+    if (!mac_ok(key, token, signed_len, dot + 1))
         return RC_EINVAL;
     const char *b64 = token + PREFIX_LEN;
     size_t b64_len = signed_len - PREFIX_LEN;

@@ -64,7 +64,7 @@ static int revoke_refresh_token(struct app *app, const struct cached_access *cal
     struct store_audit_event audit;
     int64_t gen;
     bool revoked = true;
-    int rc = refresh_decode(app->server_key, token, &c);
+    int rc = refresh_decode(&app->refresh_key, token, &c);
     if (!rc && strcmp(c.client_id, caller->client_id))
         rc = RC_ENOTFOUND;
     if (!rc)

@@ -13,6 +13,7 @@
 #include "http/http.h"
 #include "oauth/access_cache.h"
 #include "oauth/scope.h"
+#include "oauth/token_cache.h"
 #include "token/token.h"
 
 enum token_check_result {
@@ -29,13 +30,15 @@ enum token_check_result {
 /* What a valid token says. Filled only on TOKEN_CHECK_VALID; always release it with
  * token_check_cleanup(). */
 struct token_check {
-    struct token_claims claims;
-    struct cached_access *access; /* a counted cache reference */
-    struct granted_scope scope;
+    const struct token_claims *claims; /* into token */
+    const struct granted_scope *scope; /* into token */
+    struct verified_token *token;      /* a counted reference (oauth/token_cache.h) */
+    struct cached_access *access;      /* a counted cache reference */
     int store_rc; /* TOKEN_CHECK_STORE_FAILED: the store's error (RC_EUNAVAIL when down) */
 };
 
-/* Check token (NUL-terminated) at time now. */
+/* Check token (NUL-terminated) at time now. A token verified before is found in
+ * app->tokens and its signature is not checked again; everything else is, every time. */
 enum token_check_result oauth_token_check(struct app *app, const char *token, int64_t now,
                                           struct token_check *out);
 void token_check_cleanup(struct app *app, struct token_check *c);

@@ -24,13 +24,15 @@
 
 #define TOKEN_BUF_MAX (64 * 1024)
 
-/* Record usage at most once a second per access: the recorder takes a lock. */
+/* Record usage at most once per USAGE_INTERVAL per cached access: the recorder takes a lock.
+ * Threads racing here record it twice, which the recorder folds into one. */
 static void note_used(struct app *app, struct cached_access *a, int64_t now)
 {
     int64_t last = __atomic_load_n(&a->last_noted, __ATOMIC_RELAXED);
-    if (last != now && __atomic_compare_exchange_n(&a->last_noted, &last, now, false,
-                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        usage_note_used(app->usage, a->client_id, now);
+    if (last && now - last < USAGE_INTERVAL)
+        return;
+    if (usage_note_used(app->usage, a->client_id, now))
+        __atomic_store_n(&a->last_noted, now, __ATOMIC_RELAXED);
 }
 
 /* Lifetime of the access token: the request's, else the default (0 = no expiry), bounded
@@ -74,7 +76,7 @@ static void respond_tokens(struct app *app, const struct cached_access *a, const
     buf_init(&rt, TOKEN_BUF_MAX);
     int rc = sign_access_token(app, a, scope, lifetime, now, &at);
     if (!rc && rc_claims)
-        rc = refresh_encode(app->server_key, rc_claims, &rt);
+        rc = refresh_encode(&app->refresh_key, rc_claims, &rt);
     if (rc) {
         log_msg(LOG_ERROR, "cannot sign a token", "error", rc_strerror(rc), NULL);
         /* signing may first record the key's reservation: a store outage is a 503 */
@@ -187,7 +189,7 @@ static void refresh_grant(struct app *app, const char *account, const struct tok
         access_cache_put(app->accesses, a);
         a = NULL;
     }
-    rc = refresh_decode(app->server_key, tr->refresh_token, &c) ? RC_EINVAL : 0;
+    rc = refresh_decode(&app->refresh_key, tr->refresh_token, &c) ? RC_EINVAL : 0;
     if (!rc && tr->client_id && strcmp(tr->client_id, c.client_id))
         rc = RC_EINVAL;
     if (!rc)

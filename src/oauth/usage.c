@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Usage recorder: small lists under a mutex, swapped out whole by the flusher. Each list is
- * bounded (later entries in the same second are dropped), and failures naming an access of
- * the account are kept apart from anonymous ones (an unknown client id, an account that
- * may not exist): a flood of garbage can fill only its own list, never push a real
- * client's failures out of the audit trail. */
+/* Usage recorder, under one mutex: the accesses used since the last flush (a hash set of
+ * client ids, swapped out whole by the flusher) and when each access's use was last queued
+ * (a table indexed by a hash of the client id: a collision costs one write more, never one
+ * less); the failures, in bounded lists (later ones in the same second are dropped).
+ * Failures naming an access of the account are kept apart from anonymous ones (an unknown
+ * client id, an account that may not exist): a flood of garbage can fill only its own list,
+ * never push a real client's failures out of the audit trail. */
 #include "oauth/usage.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
@@ -13,12 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_USED 16384 /* accesses used in one second */
 #define MAX_FAILURES 1024
+#define USED_SLOTS 16384 /* per flush, at most half full: 8,192 accesses queued a second */
+#define QUEUED_SLOTS 65536
 
 struct used {
-    char client_id[STORE_CLIENT_ID_SIZE];
+    char client_id[STORE_CLIENT_ID_SIZE]; /* "" = free slot */
     int64_t at;
+};
+
+struct queued {
+    uint32_t hash; /* the whole hash of the client id */
+    int64_t at;    /* when its use was last queued for the store */
 };
 
 struct failure {
@@ -35,7 +44,7 @@ struct failure_list {
 };
 
 struct pending {
-    struct used used[MAX_USED];
+    struct used used[USED_SLOTS];
     int nused;
     struct failure_list known;     /* the client id is an access of the account */
     struct failure_list anonymous; /* client id "" */
@@ -44,6 +53,8 @@ struct pending {
 struct usage_recorder {
     pthread_mutex_t lock;
     struct pending *cur;
+    struct pending *spare; /* the flusher's, cleared: the next cur */
+    struct queued queued[QUEUED_SLOTS];
 };
 
 struct usage_recorder *usage_new(void)
@@ -51,6 +62,7 @@ struct usage_recorder *usage_new(void)
     struct usage_recorder *u = xcalloc(1, sizeof(*u));
     pthread_mutex_init(&u->lock, NULL);
     u->cur = xcalloc(1, sizeof(*u->cur));
+    u->spare = xcalloc(1, sizeof(*u->spare));
     return u;
 }
 
@@ -60,25 +72,47 @@ void usage_free(struct usage_recorder *u)
         return;
     pthread_mutex_destroy(&u->lock);
     free(u->cur);
+    free(u->spare);
     free(u);
 }
 
-void usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at)
+/* The slot of client_id in the set (linear probing), or the free slot where it goes. */
+static struct used *used_slot(struct pending *p, const char *client_id, uint32_t h)
 {
+    for (size_t i = h & (USED_SLOTS - 1);; i = (i + 1) & (USED_SLOTS - 1))
+        if (!p->used[i].client_id[0] || !strcmp(p->used[i].client_id, client_id))
+            return &p->used[i];
+}
+
+bool usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at)
+{
+    size_t len = strlen(client_id);
+    if (len == 0 || len >= STORE_CLIENT_ID_SIZE)
+        return true; /* no such access */
+    uint32_t h = id_hash(client_id);
+    struct queued *q = &u->queued[h & (QUEUED_SLOTS - 1)];
+    bool kept = true;
     pthread_mutex_lock(&u->lock);
-    struct pending *p = u->cur;
-    int i = 0;
-    while (i < p->nused && strcmp(p->used[i].client_id, client_id))
-        i++;
-    if (i < p->nused) {
-        if (at > p->used[i].at)
-            p->used[i].at = at;
-    } else if (p->nused < MAX_USED) {
-        snprintf(p->used[i].client_id, sizeof(p->used[i].client_id), "%s", client_id);
-        p->used[i].at = at;
-        p->nused++;
+    if (q->hash != h || q->at == 0 || at - q->at >= USAGE_INTERVAL) {
+        struct pending *p = u->cur;
+        struct used *slot = used_slot(p, client_id, h);
+        if (slot->client_id[0]) {
+            if (at > slot->at)
+                slot->at = at;
+        } else if (p->nused < USED_SLOTS / 2) {
+            memcpy(slot->client_id, client_id, len + 1);
+            slot->at = at;
+            p->nused++;
+        } else {
+            kept = false;
+        }
+        if (kept) {
+            q->hash = h;
+            q->at = at;
+        }
     }
     pthread_mutex_unlock(&u->lock);
+    return kept;
 }
 
 static void note_counted(struct usage_recorder *u, const char *event, const char *account_id,
@@ -138,22 +172,26 @@ static int flush_failures(const struct failure_list *l, struct store *st)
     return rc;
 }
 
+/* One flusher at a time (the serve loop, then app_free): the spare is its own. */
 int usage_flush(struct usage_recorder *u, struct store *st)
 {
-    struct pending *fresh = xcalloc(1, sizeof(*fresh));
     pthread_mutex_lock(&u->lock);
     struct pending *p = u->cur;
-    u->cur = fresh;
+    u->cur = u->spare;
     pthread_mutex_unlock(&u->lock);
 
     int rc = 0;
-    for (int i = 0; i < p->nused; i++)
-        if (st->ops->access_touch(st, p->used[i].client_id, p->used[i].at))
+    for (size_t i = 0; i < USED_SLOTS; i++)
+        if (p->used[i].client_id[0] &&
+            st->ops->access_touch(st, p->used[i].client_id, p->used[i].at))
             rc = RC_ESTORE;
-    if (flush_failures(&p->known, st) || flush_failures(&p->anonymous, st))
+    if (flush_failures(&p->known, st))
+        rc = RC_ESTORE;
+    if (flush_failures(&p->anonymous, st))
         rc = RC_ESTORE;
     if (rc)
         log_msg(LOG_WARN, "could not record usage", NULL);
-    free(p);
+    memset(p, 0, sizeof(*p));
+    u->spare = p;
     return rc;
 }

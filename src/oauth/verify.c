@@ -73,7 +73,7 @@ void oauth_verify_handler(void *appv, const struct http_request *req, struct htt
     struct token_check c;
     enum token_check_result r = oauth_token_check(app, token, now, &c);
     if (r == TOKEN_CHECK_VALID)
-        write_answer(&c.claims, c.access, &c.scope, now, res);
+        write_answer(c.claims, c.access, c.scope, now, res);
     else
         token_check_respond(&c, r, res);
     token_check_cleanup(app, &c);

@@ -52,6 +52,16 @@ void base64url_encode(const uint8_t *in, size_t len, char *out)
     *o = '\0';
 }
 
+int base64url_append(struct buf *out, const void *in, size_t len)
+{
+    size_t n = base64url_encoded_len(len);
+    char *at = buf_extend(out, n);
+    if (!at)
+        return RC_ELIMIT;
+    base64url_encode(in, len, at); /* its NUL lands on the one buf_extend wrote */
+    return 0;
+}
+
 /* Decoded size of len chars, or SIZE_MAX when no byte string encodes to that many: one
  * leftover char carries only 6 bits (RFC 4648 §4, the final quantum). */
 static size_t decoded_len(size_t len)

@@ -30,16 +30,6 @@ void token_claims_cleanup(struct token_claims *c)
 
 /* ---- signing -------------------------------------------------------------------------- */
 
-static int append_b64(struct buf *b, const void *data, size_t len)
-{
-    size_t n = base64url_encoded_len(len);
-    char *s = xmalloc(n + 1);
-    base64url_encode(data, len, s);
-    int rc = buf_append(b, s, n);
-    free(s);
-    return rc;
-}
-
 /* RFC 9068 §2.2 claims, in a fixed order; exp only for a token that expires. */
 static int payload_json(const struct token_claims *c, struct buf *out)
 {
@@ -59,8 +49,7 @@ static int payload_json(const struct token_claims *c, struct buf *out)
     return jsonw_finish(&w);
 }
 
-/* BASE64URL(header) "." BASE64URL(payload): the JWS signing input (RFC 7515 §5.1). */
-static int signing_input(const struct key *k, const struct buf *payload, struct buf *out)
+int token_header_encode(struct key *k)
 {
     struct buf header;
     struct jsonw w;
@@ -72,28 +61,34 @@ static int signing_input(const struct key *k, const struct buf *payload, struct 
     jsonw_kv_string(&w, "kid", k->kid);
     jsonw_object_end(&w);
     int rc = jsonw_finish(&w);
+    if (!rc && base64url_encoded_len(header.len) >= sizeof(k->header))
+        rc = RC_ELIMIT;
     if (!rc)
-        rc = append_b64(out, header.data, header.len);
-    if (!rc)
-        rc = buf_append_char(out, '.');
-    if (!rc)
-        rc = append_b64(out, payload->data, payload->len);
+        base64url_encode((const uint8_t *)header.data, header.len, k->header);
     buf_cleanup(&header);
     return rc;
 }
 
-/* The compact JWS of payload signed with k, into tok (empty). */
+/* The compact JWS of payload signed with k, appended to tok: BASE64URL(header) "."
+ * BASE64URL(payload), the signing input (RFC 7515 §5.1), then "." and the signature. */
 static int sign_with(const struct key *k, const struct buf *payload, struct buf *tok)
 {
     uint8_t sig[KEY_SIG_MAX];
-    size_t sig_len = 0;
-    int rc = signing_input(k, payload, tok);
-    if (!rc)
-        rc = k->alg->sign(k, (const uint8_t *)tok->data, tok->len, sig, &sig_len);
+    size_t sig_len = 0, start = tok->len;
+    int rc = buf_append_str(tok, k->header);
     if (!rc)
         rc = buf_append_char(tok, '.');
     if (!rc)
-        rc = append_b64(tok, sig, sig_len);
+        rc = base64url_append(tok, payload->data, payload->len);
+    if (!rc)
+        rc = k->alg->sign(k, (const uint8_t *)tok->data + start, tok->len - start, sig, &sig_len);
+    if (!rc)
+        rc = buf_append_char(tok, '.');
+    if (!rc)
+        rc = base64url_append(tok, sig, sig_len);
+    /* token_verify would refuse anything longer */
+    if (!rc && tok->len - start > TOKEN_MAX_LEN)
+        rc = RC_ELIMIT;
     return rc;
 }
 
@@ -101,10 +96,10 @@ int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c
 {
     const struct key_alg *ka = alg ? keyring_alg_find(alg) : keyring_sign_alg(kr);
     const struct key *k;
-    struct buf payload, tok;
+    struct buf payload;
+    size_t start = out->len;
     int rc = RC_EINVAL;
     buf_init(&payload, PAYLOAD_MAX);
-    buf_init(&tok, TOKEN_MAX_LEN); /* token_verify would refuse anything longer */
     if (!ka)
         goto out;
     rc = payload_json(c, &payload);
@@ -114,22 +109,21 @@ int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c
     k = keyring_signer(kr, ka);
     bool reserved = k && keyring_is_reserved(k, c->exp);
     if (reserved)
-        rc = sign_with(k, &payload, &tok);
+        rc = sign_with(k, &payload, out);
     keyring_read_unlock(kr);
     /* SPEC §4: the key must outlive its tokens, crash or not, so the store learns how long
      * before the token exists (rarely: reservations run ahead of the tokens) */
     if (!reserved) {
         rc = keyring_reserve_lock(kr, ka, c->exp, &k);
         if (!rc) {
-            rc = sign_with(k, &payload, &tok);
+            rc = sign_with(k, &payload, out);
             keyring_reserve_unlock(kr);
         }
     }
-    if (!rc)
-        rc = buf_append(out, tok.data, tok.len); /* all or nothing */
 out:
+    if (rc)
+        buf_truncate(out, start); /* all or nothing */
     buf_cleanup(&payload);
-    buf_cleanup(&tok);
     return rc;
 }
 
@@ -305,6 +299,8 @@ enum token_verdict token_verify(struct keyring *kr, const char *jwt, size_t len,
     v = check_signature(kr, &h, &p, sig, sig_len);
     if (v == TOKEN_VALID)
         v = claims_parse(&p, out);
+    if (v == TOKEN_VALID) /* the ring had it: it fits */
+        memcpy(out->kid, h.kid, strlen(h.kid) + 1);
     /* RFC 7519 §4.1.4: not accepted on or after exp; no leeway */
     if (v == TOKEN_VALID && out->exp != 0 && out->exp <= now)
         v = TOKEN_EXPIRED;

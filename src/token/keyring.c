@@ -361,6 +361,8 @@ static int key_from_row(const struct keyring *kr, const struct store_signing_key
     }
     size_t pub_len = row->public_len <= sizeof(row->public_key) ? row->public_len : 0;
     rc = alg->load(k, row->public_key, pub_len, plain, n);
+    if (!rc)
+        rc = token_header_encode(k);
     if (rc)
         log_msg(LOG_ERROR, "signing key in the store is corrupt: its halves do not match", "kid",
                 k->kid, NULL);
@@ -740,6 +742,14 @@ const struct key *keyring_signer(const struct keyring *kr, const struct key_alg 
 const struct key *keyring_find(const struct keyring *kr, const char *kid)
 {
     return keyset_find(kr->set, kid);
+}
+
+bool keyring_publishes(struct keyring *kr, const char *kid)
+{
+    keyring_read_lock(kr);
+    bool found = keyset_find(kr->set, kid) != NULL;
+    keyring_read_unlock(kr);
+    return found;
 }
 
 const struct key_alg *keyring_sign_alg(const struct keyring *kr)

@@ -17,6 +17,7 @@
 #define KEY_SIG_MAX 132     /* largest signature of any algorithm (ES512 would be 132) */
 #define KEY_PRIVATE_MAX 200 /* largest plain private half (P-256 PKCS#8 DER: 138 bytes) */
 #define KEY_COORD_MAX 66    /* largest coordinate of a public JWK (P-521) */
+#define KEY_HEADER_MAX 512  /* its JWS header, base64url: a kid escaped at worst, and more */
 
 struct key;
 
@@ -65,7 +66,13 @@ struct key {
      * load_mutex. */
     int64_t reserved_max_exp;
     int reserved_non_expiring;
+    /* BASE64URL of the JWS header of the tokens it signs (token_header_encode), the same for
+     * all of them: made once. */
+    char header[KEY_HEADER_MAX];
 };
+
+/* Fill k->header from k->alg and k->kid (jwt.c). RC_ELIMIT when it does not fit. */
+int token_header_encode(struct key *k) RC_MUST_CHECK;
 
 /* The algorithm named name (exact match), or NULL when rcauth cannot sign with it. */
 const struct key_alg *keyring_alg_find(const char *name);

@@ -17,6 +17,8 @@
 size_t base64url_encoded_len(size_t len);
 /* Encode into out (base64url_encoded_len(len) + 1 bytes); NUL-terminates. */
 void base64url_encode(const uint8_t *in, size_t len, char *out);
+/* Encode and append to out; RC_ELIMIT past its cap (then out is unchanged). */
+int base64url_append(struct buf *out, const void *in, size_t len) RC_MUST_CHECK;
 /* Decode; RC_EINVAL on a char outside the alphabet, padding, or an impossible length;
  * RC_ELIMIT when out_cap is too small. *out_len receives the byte count. */
 int base64url_decode(const char *in, size_t len, uint8_t *out, size_t out_cap,
@@ -30,7 +32,9 @@ struct token_claims {
     char *scope; /* owned: "campaign.read env:*" */
     char jti[40];
     int64_t iat;
-    int64_t exp; /* 0 = does not expire (no "exp" claim) */
+    int64_t exp;              /* 0 = does not expire (no "exp" claim) */
+    char kid[STORE_KID_SIZE]; /* not a claim: the header's kid, set by token_verify() to the
+                               * key that verified the token; token_sign() ignores it */
 };
 void token_claims_cleanup(struct token_claims *c);
 
@@ -122,5 +126,8 @@ int token_sign(struct keyring *kr, const char *alg, const struct token_claims *c
  * left empty. Thread-safe. */
 enum token_verdict token_verify(struct keyring *kr, const char *jwt, size_t len, int64_t now,
                                 struct token_claims *out);
+/* Whether the key kid is published now (verifies): false once retired or dropped by the
+ * lifetime rule. Memory only (the read lock): no look at the store. Thread-safe. */
+bool keyring_publishes(struct keyring *kr, const char *kid);
 
 #endif

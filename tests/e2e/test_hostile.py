@@ -237,6 +237,16 @@ def test_endless_number_of_headers_is_refused(server):
     assert status in (400, 413, 431), status
 
 
+def test_longest_tokens_in_query_and_bearer_are_read(server):
+    """A token of 8 KiB, the longest the server accepts, in the query and again as Bearer (as
+    the existing clients send it): the request is read and answered, not cut off by the
+    connection's memory."""
+    tok = b"e" * 3000 + b"." + b"p" * 4000 + b"." + b"s" * 1190
+    req = (b"GET /token?access_token=" + tok + b" HTTP/1.1\r\nHost: x\r\nUser-Agent: "
+           + b"u" * 2000 + b"\r\nAuthorization: Bearer " + tok + b"\r\n\r\n")
+    assert_json_4xx(*exchange(server, req), 401)
+
+
 def test_very_long_uri_is_refused(server):
     status, _, _ = exchange(server, b"GET /token?access_token=" + b"a" * 200000
                             + b" HTTP/1.1\r\nHost: x\r\n\r\n")

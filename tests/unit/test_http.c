@@ -107,6 +107,36 @@ static void test_response_error_and_headers(void **state)
     http_response_cleanup(&res);
 }
 
+/* Header copies live in the response while they fit there, on the heap after (ASan sees
+ * that each is freed once); either way they are whole copies. */
+static void test_response_headers_long_and_short(void **state)
+{
+    (void)state;
+    struct http_response res;
+    char big[HTTP_RESPONSE_HEADER_SPACE];
+    memset(big, 'b', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    http_response_init(&res);
+    http_response_header(&res, "X-Short", "s");
+    http_response_header(&res, "X-Big", big); /* does not fit what is left */
+    http_response_header(&res, "X-After", "a");
+    char name[8] = "X-Temp", value[8] = "temp";
+    http_response_header(&res, name, value);
+    memset(name, 0, sizeof(name));
+    memset(value, 0, sizeof(value));
+    assert_int_equal(res.nheaders, 4);
+    assert_string_equal(res.headers[0].value, "s");
+    assert_string_equal(res.headers[1].name, "X-Big");
+    assert_string_equal(res.headers[1].value, big);
+    assert_string_equal(res.headers[2].value, "a");
+    assert_string_equal(res.headers[3].name, "X-Temp");
+    assert_string_equal(res.headers[3].value, "temp");
+    http_response_cleanup(&res);
+    http_response_header(&res, "X-Again", "again"); /* cleanup left it reusable */
+    assert_string_equal(res.headers[0].value, "again");
+    http_response_cleanup(&res);
+}
+
 /* ---- forms ---- */
 
 static int parse_str(const char *s, struct http_form *f)
@@ -655,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_query_count),
         cmocka_unit_test(test_bearer),
         cmocka_unit_test(test_response_error_and_headers),
+        cmocka_unit_test(test_response_headers_long_and_short),
         cmocka_unit_test(test_form_basic),
         cmocka_unit_test(test_form_empty_items_and_duplicates),
         cmocka_unit_test(test_form_bad),
