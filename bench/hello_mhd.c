@@ -88,7 +88,7 @@ int main(int argc, char **argv)
                          on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                          MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(36 * 1024), MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "hello-mhd: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;

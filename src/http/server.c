@@ -28,8 +28,11 @@
 /* Per-connection pool: request line, headers and the read buffer; a request line and headers
  * of up to about 32 KiB in all are read (the longest token, 8 KiB, fits both in the query and
  * as Bearer). libmicrohttpd zeroes the whole pool after every request, so its size is paid on
- * each one: 64 KiB cost 4–5% of the CPU time of issuance. bench/hello_mhd.c uses the same. */
-#define CONNECTION_MEMORY (32 * 1024)
+ * each one: 64 KiB cost 4–5% of the CPU time of issuance. Above 32 KiB libmicrohttpd maps
+ * the pool with mmap and unmaps it at close; at 32 KiB or less it comes from malloc, whose
+ * arenas keep what hundreds of idle connections used after they are gone. bench/hello_mhd.c
+ * uses the same. */
+#define CONNECTION_MEMORY (36 * 1024)
 
 struct http_server {
     struct MHD_Daemon *daemon;

@@ -7,6 +7,7 @@
 #include "common/timeutil.h"
 #include "oauth/errors.h"
 #include "oauth/oauth.h"
+#include "oauth/token_cache.h"
 #include "oauth/token_check.h"
 
 #include <string.h>
@@ -109,11 +110,24 @@ static void readyz_handler(void *appv, const struct http_request *req, struct ht
 
 /* Prometheus text format (docs: README "Metrics"). Open like /healthz: it holds aggregates
  * by route pattern only, never a client id, token or secret. */
-static void metrics_handler(void *app, const struct http_request *req, struct http_response *res)
+static void metrics_handler(void *vapp, const struct http_request *req, struct http_response *res)
 {
-    (void)app;
+    struct app *app = vapp;
     (void)req;
-    res->status = metrics_format(&res->body) ? 500 : 200;
+    struct token_cache_stats tc;
+    token_cache_stats(app->tokens, &tc);
+    int rc = metrics_format(&res->body);
+    /* The verified-token cache holds memory by design (bounded): say how much. */
+    if (!rc)
+        rc = buf_appendf(&res->body,
+                         "# HELP rcauth_token_cache_entries Verified access tokens in memory.\n"
+                         "# TYPE rcauth_token_cache_entries gauge\n"
+                         "rcauth_token_cache_entries %llu\n"
+                         "# HELP rcauth_token_cache_bytes Bytes held by the verified-token cache.\n"
+                         "# TYPE rcauth_token_cache_bytes gauge\n"
+                         "rcauth_token_cache_bytes %llu\n",
+                         (unsigned long long)tc.entries, (unsigned long long)tc.bytes);
+    res->status = rc ? 500 : 200;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

@@ -51,6 +51,9 @@ def test_counters_follow_what_happened(server, admin, acct, access):
     assert value(after, "rcauth_tokens_issued_total") - value(before, "rcauth_tokens_issued_total") == 3
     assert value(after, "rcauth_auth_failures_total") - value(before, "rcauth_auth_failures_total") == 1
     assert value(after, "rcauth_access_cache_hits_total") > value(before, "rcauth_access_cache_hits_total")
+    # each token verified once went into the verified-token cache
+    assert value(after, "rcauth_token_cache_entries") - value(before, "rcauth_token_cache_entries") == 3
+    assert value(after, "rcauth_token_cache_bytes") > value(before, "rcauth_token_cache_bytes")
 
 
 def test_latency_histogram_is_cumulative_and_counts_every_answer(server, admin, acct, access):
