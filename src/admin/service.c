@@ -216,8 +216,12 @@ int admin_access_revoke(struct app *app, const char *account_id, const char *cli
     int rc = admin_access_get(app, account_id, client_id, &a, err, errsz);
     if (rc)
         return rc;
-    if (a.revoked_at)
-        goto out; /* revoking is final and idempotent */
+    if (a.revoked_at) {
+        /* Revoking is final and idempotent. Another process may have revoked it (the CLI):
+         * this one's cache may not know yet, so it forgets the access now. */
+        app_changed(app);
+        goto out;
+    }
     /* audited once, by whichever process revokes first */
     struct store_audit_event audit;
     app_audit_event(a.account_id, actor, "access.revoked", a.client_id, &audit);

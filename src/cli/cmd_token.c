@@ -52,7 +52,9 @@ static int fetch(const char *url, const char *body, struct buf *answer, long *st
     }
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK)
-        rc = cli_error(CLI_FAIL, "%s: %s", url, curl_easy_strerror(cc));
+        rc = cli_error(CLI_FAIL, "%.*s: %s", (int)strcspn(url, "?"),
+                       url, /* the query has the token */
+                       curl_easy_strerror(cc));
     else
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_slist_free_all(headers);

@@ -20,9 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 5000
+/* A write waits at most about (BUSY_RETRIES + 1) × BUSY_TIMEOUT_MS for a lock held by
+ * another process (4.5 s), then fails with 503: it runs on a request thread, and every
+ * connection of that thread waits with it. */
+#define BUSY_TIMEOUT_MS 1500
 /* Retries of a whole transaction once SQLite gave up with SQLITE_BUSY. */
-#define BUSY_RETRIES 8
+#define BUSY_RETRIES 2
 
 static const char *const sql_text[SQ_COUNT] = {
     [SQ_BEGIN_READ] = "BEGIN",

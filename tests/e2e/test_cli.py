@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 import helpers
+from conftest import make_server
 from helpers import assert_json_error, assert_token_error, run_cli, verify
 
 
@@ -148,6 +149,16 @@ def test_token_verify_bad_token_exits_1(server):
     assert_fails(run_cli(["token", "verify", "--url", server.base, "not.a.token"]), 1)
 
 
+def test_token_verify_unreachable_server_does_not_print_the_token(server, flow):
+    d = helpers.get_token(server.base, flow["acct"]["id"], flow["access"])
+    helpers.record_token_answer(d)
+    port = helpers.free_port()
+    cp = run_cli(["token", "verify", "--url", "http://127.0.0.1:%d" % port, d["access_token"]])
+    line = assert_fails(cp, 1)
+    assert d["access_token"] not in line and d["access_token"][-20:] not in line, line
+    assert "127.0.0.1:%d/token" % port in line, line
+
+
 def test_token_request_unreachable_server_exits_1():
     port = helpers.free_port()
     cp = run_cli(["token", "request", "--url", "http://127.0.0.1:%d" % port, "--account", "a",
@@ -274,6 +285,24 @@ def test_revoke_takes_effect_on_running_server(server, cli, flow):
     assert gone and gone[0]["revoked_at"], listed
     # revoking again is fine
     ok(cli("access", "revoke", a["client_id"]))
+
+
+def test_admin_revoke_after_cli_revoke_takes_effect_at_once():
+    """The CLI revoked the access (another process); the admin API's revoke of the same
+    access answers 204 and, from then on, the server refuses its tokens, without waiting
+    for its periodic re-check (a minute here, so that only the API's revoke can do it)."""
+    srv = make_server("cli-twice", extra_args=["--recheck-interval", "60"])
+    try:
+        admin = srv.admin()
+        acct = admin.create_account()
+        a = admin.create_access(acct["id"], actions=["goal.list"])
+        d = helpers.get_token(srv.base, acct["id"], a)
+        assert verify(srv.base, d["access_token"]).status_code == 200  # cached now
+        ok(run_cli(["access", "revoke", a["client_id"]], data_dir=srv.data_dir))
+        admin.revoke(acct["id"], a["client_id"])
+        assert_json_error(verify(srv.base, d["access_token"]), 401, "invalid_token")
+    finally:
+        srv.stop()
 
 
 # ---------------------------------------------------------------- admin keys, signing keys
