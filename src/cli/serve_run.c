@@ -95,13 +95,14 @@ static int read_pem(const char *path, struct buf *out)
 static void observe(void *app, const struct http_request *req, int status, int64_t micros)
 {
     (void)app;
-    enum log_level level = status >= 500 ? LOG_WARN : LOG_DEBUG;
+    metrics_observe(req->route, status, micros);
+    /* 501 answers a transfer coding a client made up: not the server's failure */
+    enum log_level level = status >= 500 && status != 501 ? LOG_WARN : LOG_DEBUG;
     if (!log_enabled(level))
         return; /* every request comes here: no formatting for nothing */
     char st[8], us[24];
     snprintf(st, sizeof(st), "%d", status);
     snprintf(us, sizeof(us), "%lld", (long long)micros);
-    metrics_observe(req->route, status, micros);
     /* The route, not the path: a path or query can carry a token or a secret. */
     log_msg(level, "request", "method", req->method, "route", req->route ? req->route : "none",
             "status", st, "micros", us, NULL);
