@@ -147,26 +147,29 @@ static void pass(struct http_conns *t, int64_t now_us, int *closed, size_t *busy
     }
 }
 
-int http_conns_sweep(struct http_conns *t, int64_t now_us)
+/* A pass under the table's lock: the connections busy after it; *closed is set. */
+static size_t locked_pass(struct http_conns *t, int64_t now_us, int *closed)
 {
-    int closed = 0;
     size_t busy = 0;
 
+    *closed = 0;
     pthread_mutex_lock(&t->lock);
-    pass(t, now_us, &closed, &busy);
+    pass(t, now_us, closed, &busy);
     pthread_mutex_unlock(&t->lock);
+    return busy;
+}
+
+int http_conns_sweep(struct http_conns *t, int64_t now_us)
+{
+    int closed;
+    locked_pass(t, now_us, &closed);
     return closed;
 }
 
 size_t http_conns_busy(struct http_conns *t, int64_t now_us)
 {
-    int closed = 0;
-    size_t busy = 0;
-
-    pthread_mutex_lock(&t->lock);
-    pass(t, now_us, &closed, &busy);
-    pthread_mutex_unlock(&t->lock);
-    return busy;
+    int closed;
+    return locked_pass(t, now_us, &closed);
 }
 
 uint64_t http_report_add(struct http_report *r, uint64_t n, int64_t now_us)

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -116,100 +117,98 @@ static bool peer_closed(int fd, int wait_ms)
     return poll(&p, 1, wait_ms) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
 }
 
+/* A table watching the server end of a fresh loopback connection. */
+struct watched {
+    int client, server;
+    struct http_conns *t;
+    struct http_conn *c;
+};
+
+static int watched_setup(void **state)
+{
+    struct watched *w = calloc(1, sizeof(*w));
+    assert_non_null(w);
+    tcp_pair(&w->client, &w->server);
+    w->t = http_conns_new(DEADLINE);
+    assert_non_null(w->t);
+    w->c = http_conns_add(w->t, w->server);
+    *state = w;
+    return 0;
+}
+
+static int watched_teardown(void **state)
+{
+    struct watched *w = *state;
+    http_conns_remove(w->t, w->c);
+    http_conns_free(w->t);
+    close(w->client);
+    close(w->server);
+    free(w);
+    return 0;
+}
+
 static void test_idle_connection_is_never_cut(void **state)
 {
-    (void)state;
-    int client, server;
-    struct http_conns *t = http_conns_new(DEADLINE);
-    tcp_pair(&client, &server);
-    struct http_conn *c = http_conns_add(t, server);
+    struct watched *w = *state;
     int64_t now = time_mono_us();
 
     /* idle however long: libmicrohttpd's idle timeout is for that */
-    assert_int_equal(http_conns_sweep(t, now + 10 * DEADLINE), 0);
-    assert_int_equal(http_conns_busy(t, now + 10 * DEADLINE), 0);
-    assert_false(peer_closed(client, 0));
-    http_conns_remove(t, c);
-    http_conns_free(t);
-    close(client);
-    close(server);
+    assert_int_equal(http_conns_sweep(w->t, now + 10 * DEADLINE), 0);
+    assert_int_equal(http_conns_busy(w->t, now + 10 * DEADLINE), 0);
+    assert_false(peer_closed(w->client, 0));
 }
 
 static void test_request_arriving_past_the_deadline_is_cut(void **state)
 {
-    (void)state;
-    int client, server;
-    struct http_conns *t = http_conns_new(DEADLINE);
-    tcp_pair(&client, &server);
-    struct http_conn *c = http_conns_add(t, server);
+    struct watched *w = *state;
 
     /* a first byte, as a slow client sends: the clock starts when the table sees it */
-    send_byte(client);
+    send_byte(w->client);
     int64_t start = time_mono_us();
-    assert_int_equal(http_conns_busy(t, start), 1);
-    send_byte(client);
-    assert_int_equal(http_conns_sweep(t, start + DEADLINE / 2), 0);
-    assert_false(peer_closed(client, 0));
-    assert_int_equal(http_conns_sweep(t, start + DEADLINE + SECOND), 1);
-    assert_true(peer_closed(client, 2000));
+    assert_int_equal(http_conns_busy(w->t, start), 1);
+    send_byte(w->client);
+    assert_int_equal(http_conns_sweep(w->t, start + DEADLINE / 2), 0);
+    assert_false(peer_closed(w->client, 0));
+    assert_int_equal(http_conns_sweep(w->t, start + DEADLINE + SECOND), 1);
+    assert_true(peer_closed(w->client, 2000));
     /* shut down once; no longer busy: it is closing */
-    assert_int_equal(http_conns_sweep(t, start + 2 * DEADLINE), 0);
-    assert_int_equal(http_conns_busy(t, start + 2 * DEADLINE), 0);
-    http_conns_remove(t, c);
-    http_conns_free(t);
-    close(client);
-    close(server);
+    assert_int_equal(http_conns_sweep(w->t, start + 2 * DEADLINE), 0);
+    assert_int_equal(http_conns_busy(w->t, start + 2 * DEADLINE), 0);
 }
 
 static void test_answering_and_keepalive_are_not_cut(void **state)
 {
-    (void)state;
-    int client, server;
-    struct http_conns *t = http_conns_new(DEADLINE);
-    tcp_pair(&client, &server);
-    struct http_conn *c = http_conns_add(t, server);
+    struct watched *w = *state;
     int64_t start = time_mono_us();
 
-    send_byte(client);
-    http_conn_reading(c, start);
-    http_conn_answering(c); /* read whole: a slow handler is not the client's doing */
-    assert_int_equal(http_conns_sweep(t, start + 2 * DEADLINE), 0);
-    assert_int_equal(http_conns_busy(t, start + 2 * DEADLINE), 1);
+    send_byte(w->client);
+    http_conn_reading(w->c, start);
+    http_conn_answering(w->c); /* read whole: a slow handler is not the client's doing */
+    assert_int_equal(http_conns_sweep(w->t, start + 2 * DEADLINE), 0);
+    assert_int_equal(http_conns_busy(w->t, start + 2 * DEADLINE), 1);
     /* answered: idle again, the bytes already received do not start a new request */
-    http_conn_idle(c);
-    assert_int_equal(http_conns_busy(t, start + 2 * DEADLINE), 0);
-    assert_int_equal(http_conns_sweep(t, start + 4 * DEADLINE), 0);
-    assert_false(peer_closed(client, 0));
+    http_conn_idle(w->c);
+    assert_int_equal(http_conns_busy(w->t, start + 2 * DEADLINE), 0);
+    assert_int_equal(http_conns_sweep(w->t, start + 4 * DEADLINE), 0);
+    assert_false(peer_closed(w->client, 0));
     /* the next request's first byte starts the clock again */
-    send_byte(client);
+    send_byte(w->client);
     int64_t next = time_mono_us() + 4 * DEADLINE;
-    assert_int_equal(http_conns_busy(t, next), 1);
-    assert_int_equal(http_conns_sweep(t, next + DEADLINE + SECOND), 1);
-    assert_true(peer_closed(client, 2000));
-    http_conns_remove(t, c);
-    http_conns_free(t);
-    close(client);
-    close(server);
+    assert_int_equal(http_conns_busy(w->t, next), 1);
+    assert_int_equal(http_conns_sweep(w->t, next + DEADLINE + SECOND), 1);
+    assert_true(peer_closed(w->client, 2000));
 }
 
 static void test_request_line_starts_the_clock(void **state)
 {
-    (void)state;
-    int client, server;
-    struct http_conns *t = http_conns_new(DEADLINE);
-    tcp_pair(&client, &server);
-    struct http_conn *c = http_conns_add(t, server);
+    struct watched *w = *state;
     int64_t start = time_mono_us() + DEADLINE;
 
     /* a pipelined request: its bytes came before the connection went idle */
-    http_conn_reading(c, start);
-    assert_int_equal(http_conns_busy(t, start), 1);
-    assert_int_equal(http_conns_sweep(t, start + DEADLINE - SECOND), 0);
-    assert_int_equal(http_conns_sweep(t, start + DEADLINE), 1);
-    http_conns_remove(t, c);
-    http_conns_free(t);
-    close(client);
-    close(server);
+    http_conn_reading(w->c, start);
+    assert_int_equal(http_conns_busy(w->t, start), 1);
+    assert_int_equal(http_conns_sweep(w->t, start + DEADLINE - SECOND), 0);
+    assert_int_equal(http_conns_sweep(w->t, start + DEADLINE), 1);
 }
 
 static void test_report_at_first_then_once_a_minute(void **state)
@@ -233,10 +232,14 @@ int main(void)
         cmocka_unit_test(test_framing_refuses_ambiguous_lengths),
         cmocka_unit_test(test_framing_refuses_unknown_codings),
         cmocka_unit_test(test_framing_refuses_names_that_are_not_tokens),
-        cmocka_unit_test(test_idle_connection_is_never_cut),
-        cmocka_unit_test(test_request_arriving_past_the_deadline_is_cut),
-        cmocka_unit_test(test_answering_and_keepalive_are_not_cut),
-        cmocka_unit_test(test_request_line_starts_the_clock),
+        cmocka_unit_test_setup_teardown(test_idle_connection_is_never_cut, watched_setup,
+                                        watched_teardown),
+        cmocka_unit_test_setup_teardown(test_request_arriving_past_the_deadline_is_cut,
+                                        watched_setup, watched_teardown),
+        cmocka_unit_test_setup_teardown(test_answering_and_keepalive_are_not_cut, watched_setup,
+                                        watched_teardown),
+        cmocka_unit_test_setup_teardown(test_request_line_starts_the_clock, watched_setup,
+                                        watched_teardown),
         cmocka_unit_test(test_report_at_first_then_once_a_minute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
