@@ -34,8 +34,10 @@
 
 #define REPORT_INTERVAL_US (60 * INT64_C(1000000))
 
-/* A connection's state and, when reading, the time its request began, in one word:
- * start_us << STATE_BITS | state, so that no reader sees the start of another state. */
+/* A connection's state and, when reading, the time its request began (when idle, the
+ * count of its answers), in one word: start_us << STATE_BITS | state, so that no reader
+ * sees the start of another state, and no compare-and-swap of the sweeper mistakes a new
+ * idle period for the one it looked at. */
 enum conn_state {
     CONN_IDLE,      /* idle since rx_noted bytes */
     CONN_READING,   /* a request is arriving: the deadline runs */
@@ -50,6 +52,7 @@ struct http_conn {
     int fd;
     uint64_t word;     /* atomic */
     uint64_t rx_noted; /* atomic, written before word turns idle */
+    int64_t answers;   /* atomic */
 };
 
 struct http_conns {
@@ -107,8 +110,9 @@ void http_conn_answering(struct http_conn *c)
 
 void http_conn_idle(struct http_conn *c)
 {
+    int64_t n = __atomic_add_fetch(&c->answers, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&c->rx_noted, received_bytes(c->fd), __ATOMIC_RELAXED);
-    move_unless(c, 1u << CONN_CLOSING, word_of(CONN_IDLE, 0));
+    move_unless(c, 1u << CONN_CLOSING, word_of(CONN_IDLE, n));
 }
 
 /* One connection's step of a pass: start or cut. True when it is shut down now. */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,7 +426,7 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 {
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     struct sockaddr_storage ss;
-    /* ITC: MHD_quiesce_daemon() needs it to stop the workers' accepting (the drain). */
+    /* ITC: how MHD_stop_daemon() wakes the workers once the listener is gone (the drain). */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     struct MHD_OptionItem opts[8];
     int n = 0;
@@ -510,21 +511,33 @@ static void drain(struct http_server *srv)
     log_msg(LOG_WARN, "drain deadline passed: closing requests still in flight", "count", n, NULL);
 }
 
+/* Close the listening socket under libmicrohttpd's feet: its descriptor number is made to
+ * name an eventfd that never becomes ready. The socket's last reference goes, so the kernel
+ * takes it out of every worker's epoll set and refuses new connections (those waiting in
+ * its backlog are reset); libmicrohttpd closes the eventfd at stop. MHD_quiesce_daemon() is
+ * meant for this, but in libmicrohttpd 0.9.75 it races with a worker removing the listener
+ * from its own epoll set and then aborts the process ("Failed to remove listen FD from
+ * epoll set", seen in about one stop in a thousand); and merely shutting the socket down
+ * makes every worker spin on its hang-up. */
+static void stop_accepting(struct http_server *srv)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    int quiet = eventfd(0, EFD_CLOEXEC);
+
+    if (quiet < 0 || !info || dup2(quiet, info->listen_fd) < 0)
+        log_msg(LOG_WARN, "cannot stop accepting: new connections are served while draining", NULL);
+    if (quiet >= 0)
+        close(quiet);
+}
+
 void http_server_stop(struct http_server *srv)
 {
     if (!srv)
         return;
-    /* The workers stop accepting; the listening socket is ours now, but may be closed only
-     * after MHD_stop_daemon(). Shutting it down closes the listener at once: new
-     * connections are refused, not left in the backlog until the process exits. */
-    MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        shutdown(listener, SHUT_RDWR);
+    stop_accepting(srv);
     __atomic_store_n(&srv->draining, true, __ATOMIC_RELEASE);
     drain(srv);
     MHD_stop_daemon(srv->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
     http_conns_free(srv->conns);
     free(srv);
 }
