@@ -32,10 +32,12 @@ int http_framing_check(const struct http_kv *headers, size_t n, const char **why
             *why = "a header name is not a token";
             return 400;
         }
-        if (!strcasecmp(headers[i].name, "Content-Length"))
+        if (!strcasecmp(headers[i].name, "Content-Length")) {
             lengths++;
-        else if (!strcasecmp(headers[i].name, "Transfer-Encoding") && codings++ == 0)
-            te = headers[i].value;
+        } else if (!strcasecmp(headers[i].name, "Transfer-Encoding")) {
+            codings++;
+            te = headers[i].value; /* read only when it is the one */
+        }
     }
     /* RFC 9112 §6.3: several Content-Length values are an unrecoverable framing error
      * (equal ones too: the proxy in front may have kept another). */

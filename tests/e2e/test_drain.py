@@ -143,7 +143,7 @@ def test_sigterm_answers_requests_in_flight_and_refuses_new_ones():
             s.settimeout(5)
             assert s.recv(1) == b"", "a connection stayed open after Connection: close"
             s.close()
-        rc, took = stopped_within(srv, DRAIN_DEADLINE + 5)
+        rc, _ = stopped_within(srv, DRAIN_DEADLINE + 5)
         assert rc == 0, rc
         assert time.monotonic() - t_term < DRAIN_DEADLINE, time.monotonic() - t_term
         lines = srv.log_text().splitlines()
@@ -196,7 +196,7 @@ def test_a_request_that_never_ends_does_not_hold_the_exit():
         known.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         status, headers, _ = read_response(known)
         assert status == 200 and headers.get("connection", "").lower() == "close", headers
-        rc, took = stopped_within(srv, DRAIN_DEADLINE + 10)
+        rc, _ = stopped_within(srv, DRAIN_DEADLINE + 10)
         assert rc == 0, rc
         total = time.monotonic() - t_term
         assert DRAIN_DEADLINE - 2 < total < DRAIN_DEADLINE + 5, total

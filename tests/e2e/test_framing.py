@@ -16,8 +16,6 @@ import uuid
 import pytest
 import requests
 
-import helpers
-
 
 def raw_exchange(server, data, timeout=10):
     """Send data on a fresh connection and read until the server closes it (it must, within
