@@ -125,11 +125,11 @@ else
 fi
 if scripts/build-sanitized.sh tsan >"$log_dir/build-tsan.log" 2>&1; then
     for t in test_token test_token_keys test_revoked_tokens test_store_sqlite test_throttle \
-        test_token_cache test_access_cache; do
+        test_token_cache test_access_cache test_http_limits; do
         run_unit "build-tsan/$t"
     done
     RCAUTH_BIN=build-tsan/rcauth RCAUTH_E2E_BACKEND=sqlite run_e2e tsan-sqlite \
-        -k "concurrency or hostile or revoke or throttle or gate or zz_logs" "$@"
+        -k "concurrency or hostile or revoke or throttle or gate or drain or slow_clients or zz_logs" "$@"
 else
     fail_suite tsan "the TSan build failed (see $log_dir/build-tsan.log)"
 fi

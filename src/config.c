@@ -24,8 +24,8 @@ void config_init_defaults(struct config *c)
     c->throttle_client = 20; /* SPEC §7 */
     c->throttle_address = 100;
     c->throttle_window = 60;
-    c->max_connections = 1024;
-    c->max_connections_per_address = 256;
+    c->max_connections = 4096;
+    c->max_connections_per_address = 128;
     c->signing_alg = xstrdup("EdDSA");
     c->panel_session_idle = 30 * 60;
     c->panel_session_lifetime = 12 * 3600;

@@ -25,8 +25,8 @@ struct config {
     int throttle_window;         /* seconds (60) */
     char *tls_cert;              /* --tls-cert FILE (PEM); with tls_key: HTTPS only */
     char *tls_key;               /* --tls-key FILE (PEM) */
-    int max_connections;         /* open connections at once (1024) */
-    int max_connections_per_address; /* … from one address (256); 0 = no cap */
+    int max_connections;         /* open connections at once (4096) */
+    int max_connections_per_address; /* … from one address (128); 0 = no cap */
     char *log_level;                 /* debug|info|warn|error */
     char *extra_actions;             /* space-separated actions added to the catalog */
     char *signing_alg;               /* --signing-alg: "EdDSA" (default) or "ES256" */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define MAX_BODY (64 * 1024)
@@ -57,20 +58,55 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* "host:port" → host (into buf) and port. */
+/* "host:port" or "[ipv6]:port" → host (into buf, without brackets) and port. An IPv6
+ * address must be in brackets (RFC 3986 §3.2.2), as in the public URL made from it. */
 static int split_listen(const char *listen, char *host, size_t size, int *port)
 {
     const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || (size_t)(colon - listen) >= size)
+    const char *start = listen, *stop = colon;
+    bool bracketed = *listen == '[';
+
+    if (!colon)
+        return RC_EINVAL;
+    if (bracketed) {
+        if (colon[-1] != ']')
+            return RC_EINVAL;
+        start++;
+        stop = colon - 1;
+    }
+    size_t len = (size_t)(stop - start);
+    /* a ':' in the host makes it IPv6, which must be bracketed; brackets hold IPv6 only */
+    if (len == 0 || len >= size || (memchr(start, ':', len) != NULL) != bracketed)
         return RC_EINVAL;
     char *end;
     long p = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || p < 0 || p > 65535)
         return RC_EINVAL;
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
+    memcpy(host, start, len);
+    host[len] = '\0';
     *port = (int)p;
     return 0;
+}
+
+/* Each connection holds a descriptor: let the process have as many as it may (the soft
+ * limit is often 1024, below --max-connections). */
+static void raise_open_files_limit(int max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* the store, the log, the listener and a few more need descriptors too */
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max_connections + 64) {
+        char have[24];
+        snprintf(have, sizeof(have), "%llu", (unsigned long long)rl.rlim_cur);
+        log_msg(LOG_WARN, "the open-files limit is below --max-connections plus 64", "limit", have,
+                NULL);
+    }
 }
 
 /* A PEM file for TLS, whole, into out (capped). Logs and returns non-zero on failure. */
@@ -96,7 +132,8 @@ static void observe(void *app, const struct http_request *req, int status, int64
 {
     (void)app;
     metrics_observe(req->route, status, micros);
-    enum log_level level = status >= 500 ? LOG_WARN : LOG_DEBUG;
+    /* 501 answers a transfer coding a client made up: not the server's failure */
+    enum log_level level = status >= 500 && status != 501 ? LOG_WARN : LOG_DEBUG;
     if (!log_enabled(level))
         return; /* every request comes here: no formatting for nothing */
     char st[8], us[24];
@@ -141,9 +178,13 @@ int serve_run(struct app *app)
     char host[256];
     int port;
     if (split_listen(app->cfg.listen, host, sizeof(host), &port)) {
-        fprintf(stderr, "rcauth: --listen must be HOST:PORT, got '%s'\n", app->cfg.listen);
+        fprintf(stderr,
+                "rcauth: --listen must be HOST:PORT, or [IPV6]:PORT with the address in "
+                "brackets, got '%s'\n",
+                app->cfg.listen);
         return 2;
     }
+    raise_open_files_limit(app->cfg.max_connections);
     if (keyring_start_signing(app->keys, app->cfg.key_reserve)) {
         log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
         return 1;

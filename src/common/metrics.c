@@ -10,12 +10,14 @@
 #define MAX_ROUTES 96
 
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
-                               405, 409, 413, 429, 500, 503, 0 /* other */};
+                               405, 409, 413, 429, 500, 501, 503, 0 /* other */};
 #define NSTATUS (int)(sizeof(statuses) / sizeof(statuses[0]))
 
-/* Upper bounds in microseconds; a last implicit bucket is +Inf. */
-static const int64_t bounds_us[] = {250,   500,   1000,   2500,   5000,   10000,
-                                    25000, 50000, 100000, 250000, 1000000};
+/* Upper bounds in microseconds; a last implicit bucket is +Inf. The slow end tells a
+ * store that stalls (a request gives up on PostgreSQL after about 2.3 s) from one that
+ * hangs, and a request that took up to the 10 s a request may take to arrive. */
+static const int64_t bounds_us[] = {250,   500,    1000,   2500,    5000,    10000,   25000,
+                                    50000, 100000, 250000, 1000000, 2500000, 5000000, 10000000};
 #define NBUCKET (int)(sizeof(bounds_us) / sizeof(bounds_us[0]) + 1)
 
 struct route_slot {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The libmicrohttpd glue: an epoll thread pool that turns each HTTP request into a plain
  * struct http_request, runs the router, and sends the struct http_response back. Body
- * size capping (413) happens here; everything about routes, OAuth and logging of
- * requests is left to the router, the handlers and the observer. */
+ * size capping (413), the refusal of ambiguous framing (framing.c), the deadline on a
+ * request's arrival and the drain at stop (conns.c) happen here; everything about routes,
+ * OAuth and logging of requests is left to the router, the handlers and the observer. */
 #include "http/http.h"
+#include "http/http_int.h"
 
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -18,11 +20,19 @@
 #include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define CONNECTION_TIMEOUT_S 30
-#define DEFAULT_CONNECTION_LIMIT 1024
+#define CONNECTION_TIMEOUT_S 30 /* idle time, between requests or within one */
+#define DEFAULT_CONNECTION_LIMIT 4096
+/* A request must arrive whole (TLS handshake, headers and body: at most 64 KiB) within
+ * this of its first byte; at stop, requests in flight get this long to finish. */
+#define REQUEST_DEADLINE_US (10 * INT64_C(1000000))
+#define DRAIN_DEADLINE_US (10 * INT64_C(1000000))
+#define DRAIN_SETTLE_US (200 * INT64_C(1000))
+#define DRAIN_POLL_NS (20 * 1000 * 1000)
 #define REQUEST_ID_MAX 64
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 /* Per-connection pool: request line, headers and the read buffer; a request line and headers
@@ -41,7 +51,11 @@ struct http_server {
     http_observer_fn observer;
     size_t max_body;
     int port;
-    bool tls; /* every connection is HTTPS */
+    bool tls;                        /* every connection is HTTPS */
+    struct http_conns *conns;        /* the open connections: request deadline, drain */
+    bool started;                    /* atomic: libmicrohttpd's start-up is over */
+    bool draining;                   /* atomic: stopping; every answer closes its connection */
+    struct http_report mhd_problems; /* libmicrohttpd's diagnostics after start-up */
 };
 
 /* Requests rarely carry more headers than this: their list needs no allocation. */
@@ -61,9 +75,12 @@ struct request_state {
                    * at '?' into path and query */
     char *query;  /* into uri, after the '?' ("" when none) */
     bool started; /* the access handler has seen the headers */
+    struct http_conn *conn; /* its connection in the server's table */
     struct buf body;
     bool too_large;
-    int query_rc; /* http_form_parse() of the query: 0, RC_EINVAL or RC_ELIMIT */
+    int refused;             /* framing refused: the status to answer (http_framing_check) */
+    const char *refused_why; /* … and why */
+    int query_rc;            /* http_form_parse() of the query: 0, RC_EINVAL or RC_ELIMIT */
     struct kv_list headers;
     struct http_form query_items;
     char addr[INET6_ADDRSTRLEN];
@@ -122,9 +139,13 @@ static void *state_new(void *cls, const char *uri, struct MHD_Connection *c)
     const struct http_server *srv = cls;
     size_t len = uri ? strlen(uri) : 0;
     struct request_state *st = xcalloc(1, sizeof(*st) + len + 1);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-    (void)c;
     st->start_us = time_mono_us();
+    st->conn = ci ? ci->socket_context : NULL;
+    if (st->conn)
+        http_conn_reading(st->conn, st->start_us);
     st->uri = (char *)(st + 1);
     memcpy(st->uri, uri ? uri : "", len);
     char *q = strchr(st->uri, '?');
@@ -174,7 +195,6 @@ static void client_address(struct MHD_Connection *c, char *out, size_t size)
 static void build_request(const struct http_server *srv, struct request_state *st,
                           struct MHD_Connection *c, const char *method, struct http_request *req)
 {
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
     /* A malformed query (bad escape, encoded NUL, too many items) is answered 400. */
     st->query_rc = http_form_parse(st->query, strlen(st->query), &st->query_items);
     client_address(c, st->addr, sizeof(st->addr));
@@ -254,7 +274,13 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     request_id(&req, id);
     log_set_request_id(id);
     http_response_header(&res, "X-Request-Id", id);
-    if (st->too_large)
+    /* RFC 9112 §9.6: a server that is going away, or that cannot tell where the next
+     * request would begin, says so and closes (libmicrohttpd does on this header). */
+    if (st->refused || __atomic_load_n(&srv->draining, __ATOMIC_ACQUIRE))
+        http_response_header(&res, "Connection", "close");
+    if (st->refused)
+        http_response_error(&res, st->refused, "invalid_request", st->refused_why);
+    else if (st->too_large)
         http_response_error(&res, 413, "invalid_request", "request body too large");
     else if (st->query_rc == RC_ELIMIT)
         http_response_error(&res, 400, "invalid_request", "the query string has too many items");
@@ -290,43 +316,84 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     if (!st->started) {
         st->started = true;
-        st->too_large = declared_too_large(c, srv->max_body);
-        /* Refuse a declared oversized body at once rather than wait for it (the client may
-         * never send it); answering now makes MHD close the connection, as it must. */
-        if (!st->too_large)
+        MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
+        st->refused = http_framing_check(st->headers.items, st->headers.n, &st->refused_why);
+        st->too_large = !st->refused && declared_too_large(c, srv->max_body);
+        /* Refuse bad framing or a declared oversized body at once rather than read it (the
+         * client may never send it); answering now makes MHD close the connection, as it
+         * must. */
+        if (!st->refused && !st->too_large)
             return MHD_YES;
-        return respond(srv, st, c, method);
-    }
-    if (*upload_size) {
+    } else if (*upload_size) {
         take_body(st, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
+    if (st->conn)
+        http_conn_answering(st->conn);
     return respond(srv, st, c, method);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct request_state *st = *con_cls;
+
     (void)cls;
     (void)c;
     (void)toe;
-    state_free(*con_cls);
+    if (st && st->conn)
+        http_conn_idle(st->conn);
+    state_free(st);
     *con_cls = NULL;
 }
 
-/* MHD's own diagnostics go to our JSON log. */
+/* Every connection is in srv->conns from its accept to its close. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    const union MHD_ConnectionInfo *ci;
+
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        /* called before libmicrohttpd closes the socket */
+        http_conns_remove(srv->conns, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_context = ci ? http_conns_add(srv->conns, ci->connect_fd) : NULL;
+}
+
+/* MHD's own diagnostics go to our JSON log: at start-up as warnings (a bad option, a port
+ * in use); afterwards they are about single connections (garbage, resets, timeouts), which
+ * anyone can cause at will, so each is at debug level, and a warning at most once a minute
+ * counts them. */
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct http_server *srv = cls;
+    bool started = __atomic_load_n(&srv->started, __ATOMIC_ACQUIRE);
     char msg[256];
     size_t n;
 
-    (void)cls;
+    if (started) {
+        uint64_t count = http_report_add(&srv->mhd_problems, 1, time_mono_us());
+        if (count) {
+            char cs[24];
+            snprintf(cs, sizeof(cs), "%llu", (unsigned long long)count);
+            log_msg(LOG_WARN,
+                    "libmicrohttpd reported problems with connections (details at "
+                    "log level debug)",
+                    "count", cs, NULL);
+        }
+        if (!log_enabled(LOG_DEBUG))
+            return;
+    }
     vsnprintf(msg, sizeof(msg), fmt, ap);
     n = strlen(msg);
     if (n && msg[n - 1] == '\n')
         msg[n - 1] = '\0';
-    log_msg(LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
+    log_msg(started ? LOG_DEBUG : LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
 }
 
 static int parse_address(const char *host, int port, struct sockaddr_storage *ss, unsigned *flags)
@@ -362,7 +429,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 {
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    /* ITC: how MHD_stop_daemon() wakes the workers once the listener is gone (the drain). */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     struct MHD_OptionItem opts[8];
     int n = 0;
     const union MHD_DaemonInfo *info;
@@ -389,18 +457,22 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     }
     opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     rc = RC_EIO;
+    srv->conns = http_conns_new(REQUEST_DEADLINE_US);
+    if (!srv->conns)
+        goto out;
     /* The logger goes first so that MHD reports option errors through it too. */
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-        pool_size(cfg->threads), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg->threads),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections ? cfg->max_connections : DEFAULT_CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, state_new, srv, MHD_OPTION_ARRAY, opts,
         MHD_OPTION_END);
     if (!srv->daemon)
         goto out;
+    __atomic_store_n(&srv->started, true, __ATOMIC_RELEASE);
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : cfg->port;
     *out = srv;
@@ -408,6 +480,7 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 out:
     if (rc) {
         log_msg(LOG_ERROR, "cannot start the HTTP server", "host", cfg->host, NULL);
+        http_conns_free(srv->conns);
         free(srv);
     }
     return rc;
@@ -418,10 +491,56 @@ int http_server_port(const struct http_server *srv)
     return srv->port;
 }
 
+/* Wait until no request has been read or answered for DRAIN_SETTLE_US (a client that got
+ * an answer without "Connection: close" just before the drain began may send one more
+ * request on its connection: it gets that long to, and is answered), or the drain deadline
+ * passes. */
+static void drain(struct http_server *srv)
+{
+    int64_t start = time_mono_us(), quiet_since = start, now;
+    size_t busy = 0;
+
+    while ((now = time_mono_us()) - start < DRAIN_DEADLINE_US) {
+        busy = http_conns_busy(srv->conns, now);
+        if (busy)
+            quiet_since = now;
+        else if (now - quiet_since >= DRAIN_SETTLE_US)
+            return;
+        struct timespec ts = {0, DRAIN_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+    char n[24];
+    snprintf(n, sizeof(n), "%zu", busy);
+    log_msg(LOG_WARN, "drain deadline passed: closing requests still in flight", "count", n, NULL);
+}
+
+/* Close the listening socket under libmicrohttpd's feet: its descriptor number is made to
+ * name an eventfd that never becomes ready. The socket's last reference goes, so the kernel
+ * takes it out of every worker's epoll set and refuses new connections (those waiting in
+ * its backlog are reset); libmicrohttpd closes the eventfd at stop. MHD_quiesce_daemon() is
+ * meant for this, but in libmicrohttpd 0.9.75 it races with a worker removing the listener
+ * from its own epoll set and then aborts the process ("Failed to remove listen FD from
+ * epoll set", seen in about one stop in a thousand); and merely shutting the socket down
+ * makes every worker spin on its hang-up. */
+static void stop_accepting(struct http_server *srv)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    int quiet = eventfd(0, EFD_CLOEXEC);
+
+    if (quiet < 0 || !info || dup2(quiet, info->listen_fd) < 0)
+        log_msg(LOG_WARN, "cannot stop accepting: new connections are served while draining", NULL);
+    if (quiet >= 0)
+        close(quiet);
+}
+
 void http_server_stop(struct http_server *srv)
 {
     if (!srv)
         return;
+    stop_accepting(srv);
+    __atomic_store_n(&srv->draining, true, __ATOMIC_RELEASE);
+    drain(srv);
     MHD_stop_daemon(srv->daemon);
+    http_conns_free(srv->conns);
     free(srv);
 }

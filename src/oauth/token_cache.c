@@ -32,9 +32,11 @@ struct entry {
 struct stripe {
     pthread_mutex_t lock;
     struct entry **buckets;
-    struct entry lru; /* head: lru.older is the newest entry, lru.newer the oldest */
     size_t n, bytes;
     uint64_t hits, misses;
+    /* head: lru.older is the newest entry, lru.newer the oldest. Last: struct entry ends in
+     * a flexible array, which clang (the fuzz build) refuses anywhere else. */
+    struct entry lru;
 } __attribute__((aligned(64)));
 
 struct token_cache {

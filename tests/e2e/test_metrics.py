@@ -65,6 +65,8 @@ def test_latency_histogram_is_cumulative_and_counts_every_answer(server, admin, 
                       if k.startswith('rcauth_request_duration_seconds_bucket{route="%s"' % route)))
     counts = [n for _, n in buckets]
     assert buckets[-1][0] == float("inf") and counts == sorted(counts), buckets
+    # slow answers are told apart up to the 10 s a request may take to arrive
+    assert [b for b, _ in buckets][-5:] == [1.0, 2.5, 5.0, 10.0, float("inf")], buckets
     total = sum(n for k, n in v.items()
                 if k.startswith('rcauth_requests_total{route="%s"' % route))
     assert counts[-1] == total == v['rcauth_request_duration_seconds_count{route="%s"}' % route]
