@@ -7,8 +7,10 @@
  * its headers every few seconds (slowloris) keeps its connection, and its 32 KiB, forever,
  * and a few hundred of them from a few addresses hold every connection the server has.
  * Here a request must arrive whole within the deadline of its first byte, or its socket is
- * shut down, which makes libmicrohttpd close the connection on its next look at it. Idle
- * time between requests (keep-alive) stays libmicrohttpd's to bound.
+ * shut down, which makes libmicrohttpd close the connection on its next look at it; a
+ * connection's first request, within the deadline of its accept, so that connections that
+ * send nothing at all are not held for the whole idle timeout either. Idle time between
+ * requests (keep-alive) stays libmicrohttpd's to bound.
  *
  * The first byte of a request is seen by the kernel, not by libmicrohttpd's callbacks, which
  * start at the complete request line: the sweeper compares the socket's received-byte count
@@ -39,12 +41,13 @@
  * sees the start of another state, and no compare-and-swap of the sweeper mistakes a new
  * idle period for the one it looked at. */
 enum conn_state {
+    CONN_NEW,       /* accepted, nothing received yet: the deadline runs, but not busy */
     CONN_IDLE,      /* idle since rx_noted bytes */
     CONN_READING,   /* a request is arriving: the deadline runs */
     CONN_ANSWERING, /* the request is in: being handled and sent */
     CONN_CLOSING,   /* shut down by the sweeper */
 };
-#define STATE_BITS 2
+#define STATE_BITS 3
 #define STATE_MASK ((UINT64_C(1) << STATE_BITS) - 1)
 
 struct http_conn {
@@ -99,8 +102,17 @@ static uint64_t received_bytes(int fd)
 
 void http_conn_reading(struct http_conn *c, int64_t now_us)
 {
-    /* a first byte seen by the sweeper keeps its earlier start */
-    move_unless(c, 1u << CONN_READING | 1u << CONN_CLOSING, word_of(CONN_READING, now_us));
+    uint64_t w = __atomic_load_n(&c->word, __ATOMIC_ACQUIRE);
+    for (;;) {
+        enum conn_state s = state_of(w);
+        /* a first byte seen by the sweeper keeps its earlier start, as does the accept */
+        if (s == CONN_READING || s == CONN_CLOSING)
+            return;
+        int64_t start = s == CONN_NEW ? (int64_t)(w >> STATE_BITS) : now_us;
+        if (__atomic_compare_exchange_n(&c->word, &w, word_of(CONN_READING, start), false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return;
+    }
 }
 
 void http_conn_answering(struct http_conn *c)
@@ -126,6 +138,16 @@ static bool step(struct http_conns *t, struct http_conn *c, int64_t now_us)
             __atomic_compare_exchange_n(&c->word, &w, word_of(CONN_READING, now_us), false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
         return false;
+    case CONN_NEW:
+        /* its first bytes make it busy (a drain waits for it), with the clock of its accept */
+        if (now_us - (int64_t)(w >> STATE_BITS) < t->deadline_us) {
+            if (received_bytes(c->fd) > 0)
+                __atomic_compare_exchange_n(&c->word, &w, word_of(CONN_READING, w >> STATE_BITS),
+                                            false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+            return false;
+        }
+        /* nothing, or not a whole request, arrived in time: as for a request */
+        __attribute__((fallthrough));
     case CONN_READING:
         if (now_us - (int64_t)(w >> STATE_BITS) < t->deadline_us ||
             !__atomic_compare_exchange_n(&c->word, &w, word_of(CONN_CLOSING, 0), false,
@@ -258,12 +280,12 @@ void http_conns_free(struct http_conns *t)
     free(t);
 }
 
-struct http_conn *http_conns_add(struct http_conns *t, int fd)
+struct http_conn *http_conns_add(struct http_conns *t, int fd, int64_t now_us)
 {
     struct http_conn *c = xcalloc(1, sizeof(*c));
 
     c->fd = fd;
-    c->word = word_of(CONN_IDLE, 0); /* rx_noted 0: its first byte starts a request */
+    c->word = word_of(CONN_NEW, now_us);
     pthread_mutex_lock(&t->lock);
     c->next = t->head;
     if (t->head)

@@ -4,9 +4,12 @@
  * messages (request smuggling, RFC 9112 §11.2): libmicrohttpd reads the first
  * Content-Length of several, prefers Transfer-Encoding to Content-Length, and reads a body
  * of an unknown transfer coding until the connection ends. It also accepts a field name
- * with spaces ("Content-Length : 5"), which a proxy may pass as another field. So each of
- * these is refused here, and the server closes the connection after the answer, so that
- * nothing sent after it on the connection is read as a request. */
+ * with spaces ("Content-Length : 5"), which a proxy may pass as another field, and joins a
+ * folded line (obs-fold, RFC 9112 §5.2) to the field's *name* ("Content-Length:\r\n 5"
+ * becomes a field "Content-Length5" with an empty value, so no length at all). A POST with
+ * no length is read as having no body, and its body as the next request. So each of these
+ * is refused here, and the server closes the connection after the answer, so that nothing
+ * sent after it on the connection is read as a request. */
 #include "http/http_int.h"
 
 #include <stdbool.h>
@@ -22,14 +25,32 @@ static bool is_token(const char *s)
     return n > 0 && strspn(s, tchar) == n;
 }
 
-int http_framing_check(const struct http_kv *headers, size_t n, const char **why)
+/* A name that begins like a framing field but goes on: a folded line joined to it. */
+static bool is_folded_framing(const char *name)
+{
+    return (!strncasecmp(name, "Content-Length", 14) && name[14]) ||
+           (!strncasecmp(name, "Transfer-Encoding", 17) && name[17]);
+}
+
+/* RFC 9110 §9.3: the methods whose requests carry a body here. */
+static bool has_body(const char *method)
+{
+    return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
+}
+
+int http_framing_check(const char *method, const char *version, const struct http_kv *headers,
+                       size_t n, const char **why)
 {
     const char *te = NULL;
-    int lengths = 0, codings = 0;
+    int lengths = 0, codings = 0, hosts = 0;
 
     for (size_t i = 0; i < n; i++) {
         if (!is_token(headers[i].name)) {
             *why = "a header name is not a token";
+            return 400;
+        }
+        if (is_folded_framing(headers[i].name)) {
+            *why = "a header line is folded onto Content-Length or Transfer-Encoding";
             return 400;
         }
         if (!strcasecmp(headers[i].name, "Content-Length")) {
@@ -37,7 +58,14 @@ int http_framing_check(const struct http_kv *headers, size_t n, const char **why
         } else if (!strcasecmp(headers[i].name, "Transfer-Encoding")) {
             codings++;
             te = headers[i].value; /* read only when it is the one */
+        } else if (!strcasecmp(headers[i].name, "Host")) {
+            hosts++;
         }
+    }
+    /* RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, or any with several. */
+    if (hosts > 1 || (hosts == 0 && version && !strcmp(version, "HTTP/1.1"))) {
+        *why = hosts ? "Host is given more than once" : "Host is missing";
+        return 400;
     }
     /* RFC 9112 §6.3: several Content-Length values are an unrecoverable framing error
      * (equal ones too: the proxy in front may have kept another). */
@@ -59,6 +87,12 @@ int http_framing_check(const struct http_kv *headers, size_t n, const char **why
     if (te && strcasecmp(te, "chunked") != 0) {
         *why = "the only transfer coding read is chunked";
         return 501;
+    }
+    /* RFC 9110 §15.5.12: a body of no declared length is refused rather than read as none,
+     * which would make whatever follows it the next request. */
+    if (!lengths && !codings && method && has_body(method)) {
+        *why = "a request body needs Content-Length or Transfer-Encoding: chunked";
+        return 411;
     }
     return 0;
 }

@@ -15,14 +15,18 @@
 /* Headers that make a request's framing ambiguous, which front ends and this server could
  * read differently (request smuggling, RFC 9112 §6.3, §11.2): Content-Length given twice,
  * Content-Length with Transfer-Encoding, Transfer-Encoding given twice or other than
- * "chunked", or a field name that is not a token (RFC 9110 §5.1). 0 when none; else the
- * status to answer (400, or 501 for a transfer coding we do not know) and a constant
- * description in *why. The connection must be closed after the answer. */
-int http_framing_check(const struct http_kv *headers, size_t n, const char **why);
+ * "chunked", a field name that is not a token (RFC 9110 §5.1) or that a folded line was
+ * joined to, Host missing (HTTP/1.1) or given twice, and a POST, PUT or PATCH without either
+ * length. 0 when none; else the status to answer (400, 411 for no length, 501 for a transfer
+ * coding we do not know) and a constant description in *why. The connection must be closed
+ * after the answer. */
+int http_framing_check(const char *method, const char *version, const struct http_kv *headers,
+                       size_t n, const char **why);
 
-/* The open connections of one server. Each is idle (between requests: its idle time is
- * libmicrohttpd's connection timeout), reading a request (from its first byte: at most
- * deadline_us to arrive whole, after which the sweeper shuts the socket down), or
+/* The open connections of one server. Each is new (accepted, nothing received: its first
+ * request must arrive whole within deadline_us of the accept), idle (between requests: its
+ * idle time is libmicrohttpd's connection timeout), reading a request (from its first byte:
+ * at most deadline_us to arrive whole, after which the sweeper shuts the socket down), or
  * answering (read whole, being handled and sent). A thread sweeps the table every
  * HTTP_CONNS_TICK_MS. */
 #define HTTP_CONNS_TICK_MS 250
@@ -34,8 +38,9 @@ struct http_conn;
 struct http_conns *http_conns_new(int64_t deadline_us);
 void http_conns_free(struct http_conns *t);
 
-/* A new connection on socket fd, idle (caller keeps the handle until http_conns_remove). */
-struct http_conn *http_conns_add(struct http_conns *t, int fd);
+/* A new connection on socket fd, accepted at now_us: its first request must arrive whole
+ * within the deadline of that (caller keeps the handle until http_conns_remove). */
+struct http_conn *http_conns_add(struct http_conns *t, int fd, int64_t now_us);
 /* The connection closed: forget it (before its socket is closed, so that the sweeper never
  * shuts down a descriptor reused by another connection). NULL is a no-op. */
 void http_conns_remove(struct http_conns *t, struct http_conn *c);

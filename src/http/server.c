@@ -313,11 +313,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct request_state *st = *con_cls;
 
     (void)url; /* MHD's percent-decoded copy; we route on st->uri */
-    (void)version;
     if (!st->started) {
         st->started = true;
         MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
-        st->refused = http_framing_check(st->headers.items, st->headers.n, &st->refused_why);
+        st->refused =
+            http_framing_check(method, version, st->headers.items, st->headers.n, &st->refused_why);
         st->too_large = !st->refused && declared_too_large(c, srv->max_body);
         /* Refuse bad framing or a declared oversized body at once rather than read it (the
          * client may never send it); answering now makes MHD close the connection, as it
@@ -362,7 +362,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         return;
     }
     ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    *socket_context = ci ? http_conns_add(srv->conns, ci->connect_fd) : NULL;
+    *socket_context = ci ? http_conns_add(srv->conns, ci->connect_fd, time_mono_us()) : NULL;
 }
 
 /* MHD's own diagnostics go to our JSON log: at start-up as warnings (a bad option, a port

@@ -27,20 +27,21 @@ static bool secret_matches(const struct app *app, const char *secret, const uint
     return ok && secret;
 }
 
-/* Count a failure against the client id and the address (SPEC §7); RC_ELIMIT when either
- * is over its limit. Crossing a limit is logged once per window; every refusal is audited. */
+/* Count a failure against the address, then the client id (SPEC §7); RC_ELIMIT when either
+ * is over its limit. Crossing a limit is logged once per window; every refusal is audited.
+ * Every client id is counted, an access of the account or not, so that the answers do not
+ * tell which ids exist (SPEC §2); an address over its limit counts no id, so that it cannot
+ * push real counters out of the table with made-up ids. */
 static int throttled(struct app *app, const char *account, const char *client_id, bool ours,
                      const char *addr, int64_t now, int64_t *retry_after)
 {
     bool by_client = false, by_addr = false;
-    /* Per client id only for an access of this account: other ids can never succeed, and
-     * counting them would let a flood of made-up ids push real counters out of the table. */
-    int64_t r1 =
-        ours ? throttle_fail(app->throttle, THROTTLE_CLIENT, client_id, now, &by_client) : 0;
     int64_t r2 = throttle_fail(app->throttle, THROTTLE_ADDRESS, addr, now, &by_addr);
+    int64_t r1 = r2 ? 0 : throttle_fail(app->throttle, THROTTLE_CLIENT, client_id, now, &by_client);
+    /* a made-up id is not logged: it is whatever the client chose to send */
     if (by_client || by_addr)
         log_msg(LOG_WARN, "client authentication throttled", "account", account, "client_id",
-                by_client ? client_id : "", "remote_addr", addr, NULL);
+                by_client && ours ? client_id : "", "remote_addr", addr, NULL);
     *retry_after = r1 > r2 ? r1 : r2;
     if (!*retry_after)
         return RC_EINVAL;

@@ -54,10 +54,12 @@ def connect(server):
 
 
 def refused(server):
+    """No new connection is served: refused, or reset when the SYN met the listener as it
+    was being closed (its backlog is reset then)."""
     try:
         connect(server).close()
         return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
 
 

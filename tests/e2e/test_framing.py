@@ -2,7 +2,9 @@
 """Requests whose framing a proxy in front and the server could read differently (request
 smuggling, RFC 9112 §6.1, §6.3, §11.2) are refused before their body is read: Content-Length
 twice (equal values too), Content-Length with Transfer-Encoding, Transfer-Encoding twice or
-other than chunked (501), a header name that is not a token. Each gets a JSON error and
+other than chunked (501), a header name that is not a token, a line folded onto
+Content-Length or Transfer-Encoding (libmicrohttpd 0.9.75 would read no length, and the body
+as the next request), a POST with no length at all (411). Each gets a JSON error and
 `Connection: close`, the connection is closed, and a request pipelined behind it is never
 run. Also: a flood of garbage connections costs the log a few lines, not one per
 connection (libmicrohttpd's own diagnostics are at debug level once the server runs)."""
@@ -87,6 +89,11 @@ CASES = [
     ("tab-in-name", lambda b: cl(len(b)) + b"X\tA: 1\r\n", lambda b: b, 400),
     ("bracket-in-name", lambda b: cl(len(b)) + b"X[1]: 1\r\n", lambda b: b, 400),
     ("utf8-in-name", lambda b: cl(len(b)) + b"X-\xc3\xa9: 1\r\n", lambda b: b, 400),
+    ("length-folded", lambda b: b"Content-Length:\r\n %d\r\n" % len(b), lambda b: b, 400),
+    ("length-value-folded", lambda b: b"Content-Length: 0\r\n %d\r\n" % len(b), lambda b: b,
+     400),
+    ("coding-folded", lambda b: b"Transfer-Encoding:\r\n chunked\r\n", chunked, 400),
+    ("no-length", lambda b: b"", lambda b: b, 411),
 ]
 
 
@@ -123,6 +130,34 @@ def test_chunked_alone_and_a_plain_length_still_work(server, admin, coding):
     raw = raw_exchange(server, req_a + req_b)
     assert [int(s) for s in re.findall(rb"HTTP/1\.1 (\d{3}) ", raw)] == [201, 201], raw[:800]
     assert {a, b} <= account_names(admin)
+
+
+def test_a_folded_length_cannot_smuggle_a_request(server):
+    """The body of a request whose Content-Length is folded is exactly a second request:
+    it must not run (here: GET /metrics, whose answer would show)."""
+    smuggled = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+    for fold in (b"Content-Length:\r\n %d\r\n", b"Content-Length: 0\r\n %d\r\n"):
+        raw = raw_exchange(server, b"POST /acct/token HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: application/json\r\n" + fold % len(smuggled)
+                           + b"\r\n" + smuggled)
+        assert first_response(raw)[0] == 400, raw[:300]
+        assert len(re.findall(rb"HTTP/1\.1 \d{3} ", raw)) == 1, raw[:800]
+        assert b"rcauth_" not in raw, raw[:800]
+
+
+@pytest.mark.parametrize("hosts,status", [([], 400), (["x", "y"], 400), (["x", "x"], 400),
+                                          (["x"], 200)], ids=["none", "two", "twice", "one"])
+def test_http_1_1_wants_exactly_one_host(server, hosts, status):
+    """RFC 9112 §3.2; HTTP/1.0 needs none."""
+    head = b"".join(b"Host: %s\r\n" % h.encode() for h in hosts)
+    raw = raw_exchange(server, b"GET /healthz HTTP/1.1\r\n" + head + b"Connection: close\r\n\r\n")
+    got, headers, body = first_response(raw)
+    assert got == status, raw[:300]
+    if status == 400:
+        assert json.loads(body)["error"] == "invalid_request", body
+        assert headers.get("connection", "").lower() == "close", headers
+    raw = raw_exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 200 "), raw[:300]
 
 
 def test_garbage_flood_leaves_the_log_short(server):

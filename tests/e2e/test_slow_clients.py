@@ -15,7 +15,10 @@ import socket
 import statistics
 import time
 
+import requests
+
 import helpers
+from conftest import make_server
 from test_hostile import NormalClient  # issues and checks tokens from 127.0.0.1
 
 ADDRESSES = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
@@ -135,3 +138,40 @@ def test_slowloris_from_several_addresses(server, admin):
     notes = [json.loads(line) for line in server.log_text().splitlines()
              if "did not arrive in time" in line]
     assert 1 <= len(notes) <= 2 and int(notes[0]["count"]) >= 1, notes
+
+
+def test_silent_connections_take_no_seat_for_long():
+    """Connections that send nothing at all are closed within the deadline of their accept,
+    not held for the 30 s idle timeout: with the server's connections all taken by them, a
+    normal client is served once they are gone, well before 30 s."""
+    srv = make_server("silent", ["--max-connections", "40"])
+    silent = []
+    try:
+        for i in range(40):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.6", 0))
+            s.connect(("127.0.0.1", srv.port))
+            silent.append(s)
+        t0 = time.monotonic()
+        time.sleep(0.5)
+        # the server is full: this one waits in the backlog (or is closed) until seats free
+        status = None
+        while status is None and time.monotonic() - t0 < CLOSED_BY:
+            try:
+                r = requests.get(srv.base + "/healthz", timeout=CLOSED_BY)
+                status = r.status_code
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        served_after = time.monotonic() - t0
+        assert status == 200, status
+        assert served_after < CLOSED_BY, served_after
+        for s in silent:  # each was closed by the server, without an answer
+            s.settimeout(5)
+            assert s.recv(100) == b""
+        assert served_after >= DEADLINE - 1.5, served_after
+        print("a normal client was served %.1f s after 40 silent connections" % served_after)
+    finally:
+        for s in silent:
+            s.close()
+        srv.stop()
+        srv.kill()

@@ -223,9 +223,23 @@ def test_a_flood_of_garbage_cannot_hide_a_real_clients_failures(fresh_server):
     assert failed and sum(e["count"] for e in failed) == 3, items
 
 
-def test_made_up_client_ids_do_not_count_per_id(fresh_server):
-    """Only an access of the account has a per-client counter: thousands of made-up ids
-    from one address leave a real client's limit exactly where it was."""
+def test_a_made_up_client_id_is_throttled_like_a_real_one(fresh_server):
+    """SPEC §2: an unknown client and a wrong secret are indistinguishable, throttling
+    included: 20 failures of one id, each from another address, then 429, whether the id
+    is an access of the account or not."""
+    server, admin = fresh_server, fresh_server.admin()
+    acct = admin.create_account()
+    real = admin.create_access(acct["id"], actions=["flag.list"])["client_id"]
+    path = "/%s/token" % acct["id"]
+    for n, client_id in enumerate([real, str(uuid.uuid4())]):
+        statuses = [raw_post(server, path, token_body(client_id, "0" * 64),
+                             source="127.0.%d.%d" % (20 + n, i + 1))[0] for i in range(25)]
+        assert statuses == [401] * 20 + [429] * 5, (client_id == real, statuses)
+
+
+def test_made_up_client_ids_do_not_disturb_real_ones(fresh_server):
+    """Thousands of made-up ids from one address (most of them refused for the address
+    first) leave a real client's limit exactly where it was."""
     server, admin = fresh_server, fresh_server.admin()
     acct = admin.create_account()
     a = admin.create_access(acct["id"], actions=["flag.list"])

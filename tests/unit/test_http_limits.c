@@ -27,13 +27,19 @@
 
 /* ---- framing ---- */
 
-static int check(const struct http_kv *h, size_t n)
+static int check_request(const char *method, const char *version, const struct http_kv *h, size_t n)
 {
     const char *why = NULL;
-    int status = http_framing_check(h, n, &why);
+    int status = http_framing_check(method, version, h, n, &why);
     if (status)
         assert_non_null(why);
     return status;
+}
+
+/* A GET over HTTP/1.0: no Host or length needed, so only the headers' own rules apply. */
+static int check(const struct http_kv *h, size_t n)
+{
+    return check_request("GET", "HTTP/1.0", h, n);
 }
 
 static void test_framing_accepts_plain_requests(void **state)
@@ -80,6 +86,55 @@ static void test_framing_refuses_names_that_are_not_tokens(void **state)
         const struct http_kv h[] = {{"Host", "x"}, {names[i], "1"}};
         assert_int_equal(check(h, 2), 400);
     }
+}
+
+static void test_framing_refuses_folds_onto_framing_fields(void **state)
+{
+    (void)state;
+    /* libmicrohttpd 0.9.75 joins a folded line to the field's name */
+    const char *names[] = {"Content-Length5", "content-length0", "Transfer-Encodingchunked",
+                           "TRANSFER-ENCODING1"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const struct http_kv h[] = {{"Host", "x"}, {names[i], ""}};
+        assert_int_equal(check(h, 2), 400);
+    }
+    const struct http_kv other[] = {{"Host", "x"}, {"Content-Lengths", "1"}};
+    assert_int_equal(check(other, 2), 400);
+    const struct http_kv unrelated[] = {{"Host", "x"}, {"X-Content-Length5", "1"}};
+    assert_int_equal(check(unrelated, 2), 0);
+}
+
+static void test_framing_wants_one_host_in_http_1_1(void **state)
+{
+    (void)state;
+    const struct http_kv none[] = {{"Accept", "*/*"}};
+    const struct http_kv one[] = {{"host", "x"}};
+    const struct http_kv two[] = {{"Host", "x"}, {"Host", "y"}};
+
+    assert_int_equal(check_request("GET", "HTTP/1.1", none, 1), 400);
+    assert_int_equal(check_request("GET", "HTTP/1.1", one, 1), 0);
+    assert_int_equal(check_request("GET", "HTTP/1.1", two, 2), 400);
+    assert_int_equal(check_request("GET", "HTTP/1.0", none, 1), 0);
+    assert_int_equal(check_request("GET", "HTTP/1.0", two, 2), 400);
+}
+
+static void test_framing_wants_a_length_for_a_body(void **state)
+{
+    (void)state;
+    const struct http_kv none[] = {{"Host", "x"}};
+    const struct http_kv length[] = {{"Host", "x"}, {"Content-Length", "0"}};
+    const struct http_kv chunked[] = {{"Host", "x"}, {"Transfer-Encoding", "chunked"}};
+    const char *with_body[] = {"POST", "PUT", "PATCH"};
+    const char *without[] = {"GET", "HEAD", "DELETE", "OPTIONS"};
+
+    for (size_t i = 0; i < sizeof(with_body) / sizeof(with_body[0]); i++) {
+        assert_int_equal(check_request(with_body[i], "HTTP/1.1", none, 1), 411);
+        assert_int_equal(check_request(with_body[i], "HTTP/1.0", none, 1), 411);
+        assert_int_equal(check_request(with_body[i], "HTTP/1.1", length, 2), 0);
+        assert_int_equal(check_request(with_body[i], "HTTP/1.1", chunked, 2), 0);
+    }
+    for (size_t i = 0; i < sizeof(without) / sizeof(without[0]); i++)
+        assert_int_equal(check_request(without[i], "HTTP/1.1", none, 1), 0);
 }
 
 /* ---- the connection table ---- */
@@ -131,7 +186,7 @@ static int watched_setup(void **state)
     tcp_pair(&w->client, &w->server);
     w->t = http_conns_new(DEADLINE);
     assert_non_null(w->t);
-    w->c = http_conns_add(w->t, w->server);
+    w->c = http_conns_add(w->t, w->server, time_mono_us());
     *state = w;
     return 0;
 }
@@ -147,9 +202,44 @@ static int watched_teardown(void **state)
     return 0;
 }
 
+/* The connection has served a request: between requests it is idle. */
+static void serve_one(struct watched *w)
+{
+    http_conn_reading(w->c, time_mono_us());
+    http_conn_answering(w->c);
+    http_conn_idle(w->c);
+}
+
+static void test_silent_new_connection_is_cut(void **state)
+{
+    struct watched *w = *state;
+    int64_t accepted = time_mono_us();
+
+    /* nothing sent: not busy (a drain does not wait for it), but its clock runs */
+    assert_int_equal(http_conns_busy(w->t, accepted + DEADLINE - SECOND), 0);
+    assert_int_equal(http_conns_sweep(w->t, accepted + DEADLINE - SECOND), 0);
+    assert_false(peer_closed(w->client, 0));
+    assert_int_equal(http_conns_sweep(w->t, accepted + DEADLINE + SECOND), 1);
+    assert_true(peer_closed(w->client, 2000));
+}
+
+static void test_first_request_keeps_the_clock_of_the_accept(void **state)
+{
+    struct watched *w = *state;
+    int64_t accepted = time_mono_us();
+
+    /* its request line completes late: the deadline still counts from the accept */
+    send_byte(w->client);
+    http_conn_reading(w->c, accepted + DEADLINE / 2);
+    assert_int_equal(http_conns_busy(w->t, accepted + DEADLINE / 2), 1);
+    assert_int_equal(http_conns_sweep(w->t, accepted + DEADLINE + SECOND), 1);
+    assert_true(peer_closed(w->client, 2000));
+}
+
 static void test_idle_connection_is_never_cut(void **state)
 {
     struct watched *w = *state;
+    serve_one(w);
     int64_t now = time_mono_us();
 
     /* idle however long: libmicrohttpd's idle timeout is for that */
@@ -202,6 +292,7 @@ static void test_answering_and_keepalive_are_not_cut(void **state)
 static void test_request_line_starts_the_clock(void **state)
 {
     struct watched *w = *state;
+    serve_one(w);
     int64_t start = time_mono_us() + DEADLINE;
 
     /* a pipelined request: its bytes came before the connection went idle */
@@ -231,7 +322,14 @@ int main(void)
         cmocka_unit_test(test_framing_accepts_plain_requests),
         cmocka_unit_test(test_framing_refuses_ambiguous_lengths),
         cmocka_unit_test(test_framing_refuses_unknown_codings),
+        cmocka_unit_test(test_framing_refuses_folds_onto_framing_fields),
+        cmocka_unit_test(test_framing_wants_one_host_in_http_1_1),
+        cmocka_unit_test(test_framing_wants_a_length_for_a_body),
         cmocka_unit_test(test_framing_refuses_names_that_are_not_tokens),
+        cmocka_unit_test_setup_teardown(test_silent_new_connection_is_cut, watched_setup,
+                                        watched_teardown),
+        cmocka_unit_test_setup_teardown(test_first_request_keeps_the_clock_of_the_accept,
+                                        watched_setup, watched_teardown),
         cmocka_unit_test_setup_teardown(test_idle_connection_is_never_cut, watched_setup,
                                         watched_teardown),
         cmocka_unit_test_setup_teardown(test_request_arriving_past_the_deadline_is_cut,
