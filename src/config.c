@@ -4,6 +4,7 @@
 #include "config.h"
 #include "common/xmalloc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -104,6 +105,67 @@ static int parse_bool(const char *value, bool *out)
     return RC_EINVAL;
 }
 
+int config_listen_split(const char *listen, char *host, size_t size, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    const char *start = listen, *stop = colon;
+    bool bracketed = *listen == '[';
+
+    if (!colon)
+        return RC_EINVAL;
+    if (bracketed) {
+        if (colon[-1] != ']')
+            return RC_EINVAL;
+        start++;
+        stop = colon - 1;
+    }
+    size_t len = (size_t)(stop - start);
+    /* a ':' in the host makes it IPv6, which must be bracketed; brackets hold IPv6 only */
+    if (len == 0 || len >= size || (memchr(start, ':', len) != NULL) != bracketed)
+        return RC_EINVAL;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (!isdigit((unsigned char)colon[1]) || *end || p > 65535)
+        return RC_EINVAL;
+    memcpy(host, start, len);
+    host[len] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+/* The listener binds an address, never a name: say so here, at parsing, rather than let
+ * the bind fail later without a reason. */
+static int check_listen(const char *value, char *err, size_t errsz)
+{
+    char host[256], v4[INET_ADDRSTRLEN];
+    struct in6_addr a6;
+    struct in_addr a4;
+    int port;
+
+    if (config_listen_split(value, host, sizeof(host), &port)) {
+        snprintf(err, errsz,
+                 "--listen must be HOST:PORT, or [IPV6]:PORT with the address in brackets, "
+                 "got '%s'",
+                 value);
+        return RC_EINVAL;
+    }
+    if (*value != '[' && inet_pton(AF_INET, host, &a4) == 1)
+        return 0;
+    if (*value == '[' && inet_pton(AF_INET6, host, &a6) == 1) {
+        if (!IN6_IS_ADDR_V4MAPPED(&a6))
+            return 0;
+        /* MHD binds it as IPv6 only, where it can never be reached ("port 0") */
+        inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof(v4));
+        snprintf(err, errsz,
+                 "--listen: '%s' is an IPv4-mapped IPv6 address: use the IPv4 form, %s:%d", value,
+                 v4, port);
+        return RC_EINVAL;
+    }
+    snprintf(err, errsz,
+             "--listen needs an IP address, such as 127.0.0.1:8080 or [::1]:8080, got '%s'", value);
+    return RC_EINVAL;
+}
+
 int config_set(struct config *c, const char *name, const char *value, char *err, size_t errsz)
 {
     int64_t n;
@@ -112,6 +174,8 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
     } else if (!strcmp(name, "db")) {
         set_string(&c->db, value);
     } else if (!strcmp(name, "listen")) {
+        if (check_listen(value, err, errsz))
+            return RC_EINVAL;
         set_string(&c->listen, value);
     } else if (!strcmp(name, "public-url")) {
         set_string(&c->public_url, value);

@@ -46,6 +46,10 @@ void config_cleanup(struct config *c);
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,
                size_t errsz) RC_MUST_CHECK;
+/* Split a listen address, "host:port" or "[ipv6]:port", into host (size bytes, without the
+ * brackets) and port (0 picks a free one). RC_EINVAL when it has not that form; config_set()
+ * also requires an IP address literal. */
+int config_listen_split(const char *listen, char *host, size_t size, int *port) RC_MUST_CHECK;
 /* Apply the INI file (if c->config_file or RCAUTH_CONFIG names one) and RCAUTH_* variables,
  * then fill the derived defaults (db, public_url). Flags already set keep priority: call
  * this after the flags have been collected into `flags`, which are applied last. */
