@@ -39,6 +39,7 @@ void config_cleanup(struct config *c)
     free(c->db);
     free(c->listen);
     free(c->public_url);
+    free(c->public_url_unbound);
     free(c->tls_cert);
     free(c->tls_key);
     free(c->config_file);
@@ -392,6 +393,40 @@ static void normalise_public_url(char *url)
         memmove(port, end, strlen(end) + 1);
 }
 
+/* "http://" or "https://" + listen, with the port replaced when port ≥ 0. Caller frees. */
+static char *listen_url(const struct config *c, int port)
+{
+    const char *scheme = c->tls_cert ? "https" : "http";
+    int host_len = (int)(strrchr(c->listen, ':') - c->listen); /* checked by config_set() */
+    size_t n = strlen(c->listen) + sizeof("https://:65535");
+    char *url = xmalloc(n);
+
+    if (port < 0)
+        snprintf(url, n, "%s://%s", scheme, c->listen);
+    else
+        snprintf(url, n, "%s://%.*s:%d", scheme, host_len, c->listen, port);
+    return url;
+}
+
+const char *config_public_url(const struct config *c)
+{
+    return __atomic_load_n(&c->public_url, __ATOMIC_ACQUIRE);
+}
+
+void config_bind_port(struct config *c, int port)
+{
+    char host[256];
+    int listen_port;
+
+    if (!c->public_url_derived || c->public_url_unbound ||
+        config_listen_split(c->listen, host, sizeof(host), &listen_port) || listen_port != 0)
+        return;
+    char *url = listen_url(c, port);
+    normalise_public_url(url);
+    /* handler threads may already read it: the old string stays until config_cleanup() */
+    c->public_url_unbound = __atomic_exchange_n(&c->public_url, url, __ATOMIC_ACQ_REL);
+}
+
 int config_load(struct config *c, int nflags, const char *const *flag_names,
                 const char *const *flag_values, char *err, size_t errsz)
 {
@@ -418,9 +453,8 @@ int config_load(struct config *c, int nflags, const char *const *flag_names,
         return RC_EINVAL;
     }
     if (!c->public_url) {
-        size_t n = strlen(c->listen) + sizeof("https://");
-        c->public_url = xmalloc(n);
-        snprintf(c->public_url, n, "%s://%s", c->tls_cert ? "https" : "http", c->listen);
+        c->public_url = listen_url(c, -1);
+        c->public_url_derived = true;
     }
     /* "http://host/" → "http://host": the issuer is public_url + "/" + account. */
     size_t n = strlen(c->public_url);

@@ -197,10 +197,12 @@ int serve_run(struct app *app)
         http_router_free(rt);
         return 1;
     }
+    config_bind_port(&app->cfg, http_server_port(srv));
     char port_s[8];
     snprintf(port_s, sizeof(port_s), "%d", http_server_port(srv));
     log_msg(LOG_INFO, "listening", "host", host, "port", port_s, "store", app->store->ops->name,
-            "public_url", app->cfg.public_url, "signing_alg", keyring_alg(app->keys), NULL);
+            "public_url", config_public_url(&app->cfg), "signing_alg", keyring_alg(app->keys),
+            NULL);
 
     if (app->store->ops->watch && app->store->ops->watch(app->store, on_store_change, NULL))
         log_msg(LOG_WARN, "no change notifications: relying on the periodic re-check", NULL);
