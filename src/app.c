@@ -144,6 +144,32 @@ static int load_server_key(struct app *app, char *err, size_t errsz)
     return read_key_file(path, app->server_key, err, errsz);
 }
 
+/* Warned about, not refused, unlike a loose server key: deployments that run so must keep
+ * running. */
+static void warn_if_open(const char *path, const char *shown, mode_t mask, const char *msg)
+{
+    struct stat st;
+    char mode[8];
+
+    if (stat(path, &st) != 0 || !(st.st_mode & mask))
+        return;
+    snprintf(mode, sizeof(mode), "%03o", (unsigned)(st.st_mode & 0777));
+    log_msg(LOG_WARN, msg, "path", shown, "mode", mode, NULL);
+}
+
+/* The data directory when it holds the key or the database, and the SQLite file. */
+static void warn_loose_modes(const struct app *app, const char *where)
+{
+    bool sqlite = !store_location_is_pg(app->cfg.db);
+
+    if (sqlite || !getenv("RCAUTH_SERVER_KEY"))
+        warn_if_open(app->cfg.data_dir, app->cfg.data_dir, 022,
+                     "the data directory is writable by others: chmod 700 it");
+    if (sqlite)
+        warn_if_open(app->cfg.db, where, 077,
+                     "the database is readable or writable by others: chmod 600 it");
+}
+
 /* Migrate, or say why not: a schema newer than this binary is never touched. */
 static int migrate_store(struct store *s, const char *where, char *err, size_t errsz)
 {
@@ -213,6 +239,8 @@ int app_open(struct config *cfg, struct app **out, char *err, size_t errsz)
         crypto_auth_hmacsha256_init(&app->secret_mac, app->server_key, sizeof(app->server_key));
         refresh_key_init(&app->refresh_key, app->server_key);
     }
+    if (!rc)
+        warn_loose_modes(app, where);
     if (!rc)
         rc = open_keys(app, where, err, errsz);
     if (rc) {

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "common/xmalloc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -38,6 +39,7 @@ void config_cleanup(struct config *c)
     free(c->db);
     free(c->listen);
     free(c->public_url);
+    free(c->public_url_unbound);
     free(c->tls_cert);
     free(c->tls_key);
     free(c->config_file);
@@ -104,6 +106,67 @@ static int parse_bool(const char *value, bool *out)
     return RC_EINVAL;
 }
 
+int config_listen_split(const char *listen, char *host, size_t size, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    const char *start = listen, *stop = colon;
+    bool bracketed = *listen == '[';
+
+    if (!colon)
+        return RC_EINVAL;
+    if (bracketed) {
+        if (colon[-1] != ']')
+            return RC_EINVAL;
+        start++;
+        stop = colon - 1;
+    }
+    size_t len = (size_t)(stop - start);
+    /* a ':' in the host makes it IPv6, which must be bracketed; brackets hold IPv6 only */
+    if (len == 0 || len >= size || (memchr(start, ':', len) != NULL) != bracketed)
+        return RC_EINVAL;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (!isdigit((unsigned char)colon[1]) || *end || p > 65535)
+        return RC_EINVAL;
+    memcpy(host, start, len);
+    host[len] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+/* The listener binds an address, never a name: say so here, at parsing, rather than let
+ * the bind fail later without a reason. */
+static int check_listen(const char *value, char *err, size_t errsz)
+{
+    char host[256], v4[INET_ADDRSTRLEN];
+    struct in6_addr a6;
+    struct in_addr a4;
+    int port;
+
+    if (config_listen_split(value, host, sizeof(host), &port)) {
+        snprintf(err, errsz,
+                 "--listen must be HOST:PORT, or [IPV6]:PORT with the address in brackets, "
+                 "got '%s'",
+                 value);
+        return RC_EINVAL;
+    }
+    if (*value != '[' && inet_pton(AF_INET, host, &a4) == 1)
+        return 0;
+    if (*value == '[' && inet_pton(AF_INET6, host, &a6) == 1) {
+        if (!IN6_IS_ADDR_V4MAPPED(&a6))
+            return 0;
+        /* MHD binds it as IPv6 only, where it can never be reached ("port 0") */
+        inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof(v4));
+        snprintf(err, errsz,
+                 "--listen: '%s' is an IPv4-mapped IPv6 address: use the IPv4 form, %s:%d", value,
+                 v4, port);
+        return RC_EINVAL;
+    }
+    snprintf(err, errsz,
+             "--listen needs an IP address, such as 127.0.0.1:8080 or [::1]:8080, got '%s'", value);
+    return RC_EINVAL;
+}
+
 int config_set(struct config *c, const char *name, const char *value, char *err, size_t errsz)
 {
     int64_t n;
@@ -112,6 +175,8 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
     } else if (!strcmp(name, "db")) {
         set_string(&c->db, value);
     } else if (!strcmp(name, "listen")) {
+        if (check_listen(value, err, errsz))
+            return RC_EINVAL;
         set_string(&c->listen, value);
     } else if (!strcmp(name, "public-url")) {
         set_string(&c->public_url, value);
@@ -328,6 +393,40 @@ static void normalise_public_url(char *url)
         memmove(port, end, strlen(end) + 1);
 }
 
+/* "http://" or "https://" + listen, with the port replaced when port ≥ 0. Caller frees. */
+static char *listen_url(const struct config *c, int port)
+{
+    const char *scheme = c->tls_cert ? "https" : "http";
+    int host_len = (int)(strrchr(c->listen, ':') - c->listen); /* checked by config_set() */
+    size_t n = strlen(c->listen) + sizeof("https://:65535");
+    char *url = xmalloc(n);
+
+    if (port < 0)
+        snprintf(url, n, "%s://%s", scheme, c->listen);
+    else
+        snprintf(url, n, "%s://%.*s:%d", scheme, host_len, c->listen, port);
+    return url;
+}
+
+const char *config_public_url(const struct config *c)
+{
+    return __atomic_load_n(&c->public_url, __ATOMIC_ACQUIRE);
+}
+
+void config_bind_port(struct config *c, int port)
+{
+    char host[256];
+    int listen_port;
+
+    if (!c->public_url_derived || c->public_url_unbound ||
+        config_listen_split(c->listen, host, sizeof(host), &listen_port) || listen_port != 0)
+        return;
+    char *url = listen_url(c, port);
+    normalise_public_url(url);
+    /* handler threads may already read it: the old string stays until config_cleanup() */
+    c->public_url_unbound = __atomic_exchange_n(&c->public_url, url, __ATOMIC_ACQ_REL);
+}
+
 int config_load(struct config *c, int nflags, const char *const *flag_names,
                 const char *const *flag_values, char *err, size_t errsz)
 {
@@ -354,9 +453,8 @@ int config_load(struct config *c, int nflags, const char *const *flag_names,
         return RC_EINVAL;
     }
     if (!c->public_url) {
-        size_t n = strlen(c->listen) + sizeof("https://");
-        c->public_url = xmalloc(n);
-        snprintf(c->public_url, n, "%s://%s", c->tls_cert ? "https" : "http", c->listen);
+        c->public_url = listen_url(c, -1);
+        c->public_url_derived = true;
     }
     /* "http://host/" → "http://host": the issuer is public_url + "/" + account. */
     size_t n = strlen(c->public_url);

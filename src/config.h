@@ -34,6 +34,9 @@ struct config {
     int64_t panel_session_lifetime;  /* seconds a panel session lives at most; default 43200 */
     int64_t key_reserve; /* --key-reserve: seconds the signing key's reservation runs ahead
                           * of now; default 3600 */
+    /* public_url was made from listen; while serving, read it with config_public_url() */
+    bool public_url_derived;
+    char *public_url_unbound; /* the one config_bind_port() replaced; freed on cleanup */
 };
 
 void config_init_defaults(struct config *c);
@@ -46,10 +49,20 @@ void config_cleanup(struct config *c);
  * RC_EINVAL with a message in err (size errsz) for a bad value or unknown name. */
 int config_set(struct config *c, const char *name, const char *value, char *err,
                size_t errsz) RC_MUST_CHECK;
+/* Split a listen address, "host:port" or "[ipv6]:port", into host (size bytes, without the
+ * brackets) and port (0 picks a free one). RC_EINVAL when it has not that form; config_set()
+ * also requires an IP address literal. */
+int config_listen_split(const char *listen, char *host, size_t size, int *port) RC_MUST_CHECK;
 /* Apply the INI file (if c->config_file or RCAUTH_CONFIG names one) and RCAUTH_* variables,
  * then fill the derived defaults (db, public_url). Flags already set keep priority: call
  * this after the flags have been collected into `flags`, which are applied last. */
 int config_load(struct config *c, int nflags, const char *const *flag_names,
                 const char *const *flag_values, char *err, size_t errsz) RC_MUST_CHECK;
+
+/* The public URL (borrowed): safe in threads that run while config_bind_port() replaces it. */
+const char *config_public_url(const struct config *c);
+/* The server bound port, asked for as port 0 in listen: a public URL made from listen takes
+ * it (the issuer of tokens and metadata must name a port that answers). Once, at start. */
+void config_bind_port(struct config *c, int port);
 
 #endif

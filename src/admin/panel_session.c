@@ -36,7 +36,8 @@ static bool from_our_origin(const struct app *app, const struct http_request *re
             return false;
         origin = req->headers[i].value;
     }
-    return admin_origin_is_ours(origin, app->cfg.public_url, http_header(req, "Host"), req->is_tls);
+    return admin_origin_is_ours(origin, config_public_url(&app->cfg), http_header(req, "Host"),
+                                req->is_tls);
 }
 
 static bool is_safe_method(const char *method)
@@ -50,7 +51,7 @@ static bool is_safe_method(const char *method)
 static void set_cookie(struct app *app, const struct http_request *req, struct http_response *res,
                        const char *value, int64_t max_age)
 {
-    bool secure = req->is_tls || strncmp(app->cfg.public_url, "https://", 8) == 0;
+    bool secure = req->is_tls || strncmp(config_public_url(&app->cfg), "https://", 8) == 0;
     char cookie[ADMIN_SESSION_VALUE_SIZE + 128];
 
     snprintf(cookie, sizeof(cookie),

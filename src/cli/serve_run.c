@@ -58,36 +58,6 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* "host:port" or "[ipv6]:port" → host (into buf, without brackets) and port. An IPv6
- * address must be in brackets (RFC 3986 §3.2.2), as in the public URL made from it. */
-static int split_listen(const char *listen, char *host, size_t size, int *port)
-{
-    const char *colon = strrchr(listen, ':');
-    const char *start = listen, *stop = colon;
-    bool bracketed = *listen == '[';
-
-    if (!colon)
-        return RC_EINVAL;
-    if (bracketed) {
-        if (colon[-1] != ']')
-            return RC_EINVAL;
-        start++;
-        stop = colon - 1;
-    }
-    size_t len = (size_t)(stop - start);
-    /* a ':' in the host makes it IPv6, which must be bracketed; brackets hold IPv6 only */
-    if (len == 0 || len >= size || (memchr(start, ':', len) != NULL) != bracketed)
-        return RC_EINVAL;
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || p < 0 || p > 65535)
-        return RC_EINVAL;
-    memcpy(host, start, len);
-    host[len] = '\0';
-    *port = (int)p;
-    return 0;
-}
-
 /* Each connection holds a descriptor: let the process have as many as it may (the soft
  * limit is often 1024, below --max-connections). */
 static void raise_open_files_limit(int max_connections)
@@ -177,13 +147,8 @@ int serve_run(struct app *app)
 {
     char host[256];
     int port;
-    if (split_listen(app->cfg.listen, host, sizeof(host), &port)) {
-        fprintf(stderr,
-                "rcauth: --listen must be HOST:PORT, or [IPV6]:PORT with the address in "
-                "brackets, got '%s'\n",
-                app->cfg.listen);
-        return 2;
-    }
+    if (config_listen_split(app->cfg.listen, host, sizeof(host), &port))
+        return 2; /* config_set() let no such value through */
     raise_open_files_limit(app->cfg.max_connections);
     if (keyring_start_signing(app->keys, app->cfg.key_reserve)) {
         log_msg(LOG_ERROR, "cannot load the signing keys", NULL);
@@ -232,10 +197,12 @@ int serve_run(struct app *app)
         http_router_free(rt);
         return 1;
     }
+    config_bind_port(&app->cfg, http_server_port(srv));
     char port_s[8];
     snprintf(port_s, sizeof(port_s), "%d", http_server_port(srv));
     log_msg(LOG_INFO, "listening", "host", host, "port", port_s, "store", app->store->ops->name,
-            "public_url", app->cfg.public_url, "signing_alg", keyring_alg(app->keys), NULL);
+            "public_url", config_public_url(&app->cfg), "signing_alg", keyring_alg(app->keys),
+            NULL);
 
     if (app->store->ops->watch && app->store->ops->watch(app->store, on_store_change, NULL))
         log_msg(LOG_WARN, "no change notifications: relying on the periodic re-check", NULL);

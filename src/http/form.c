@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FORM_MAX_ITEMS 64
-
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9')
@@ -118,7 +116,7 @@ int http_form_parse(const char *body, size_t len, struct http_form *form)
         goto out;
     }
     n = count_items(body, len);
-    if (n > FORM_MAX_ITEMS) {
+    if (n > HTTP_FORM_MAX_ITEMS) {
         rc = RC_ELIMIT;
         goto out;
     }

@@ -73,7 +73,10 @@ struct http_form {
     size_t n;
     char *storage; /* in the block of items: the decoded items */
 };
-/* Parse body into form; RC_EINVAL on bad percent-encoding, RC_ELIMIT past 64 items. */
+/* Items a form body or query may hold; a JSON token request gets as many members. */
+#define HTTP_FORM_MAX_ITEMS 64
+/* Parse body into form; RC_EINVAL on bad percent-encoding, RC_ELIMIT past
+ * HTTP_FORM_MAX_ITEMS items. */
 int http_form_parse(const char *body, size_t len, struct http_form *form) RC_MUST_CHECK;
 void http_form_cleanup(struct http_form *form);
 /* Like http_query, over a form. */

@@ -19,7 +19,7 @@
 
 void oauth_issuer(const struct app *app, const char *account, char *out, size_t size)
 {
-    snprintf(out, size, "%s/%s", app->cfg.public_url, account);
+    snprintf(out, size, "%s/%s", config_public_url(&app->cfg), account);
 }
 
 static void kv_url(struct jsonw *w, const char *key, const char *base, const char *suffix)
@@ -50,7 +50,7 @@ static void write_metadata(const struct app *app, const char *issuer, struct jso
     kv_url(w, "token_endpoint", issuer, "/token");
     kv_url(w, "introspection_endpoint", issuer, "/introspect");
     kv_url(w, "revocation_endpoint", issuer, "/revoke");
-    kv_url(w, "jwks_uri", app->cfg.public_url, "/.well-known/jwks.json");
+    kv_url(w, "jwks_uri", config_public_url(&app->cfg), "/.well-known/jwks.json");
     kv_strings(w, "grant_types_supported", grants, app->cfg.refresh_tokens ? 2 : 1);
     kv_strings(w, "response_types_supported", NULL, 0);
     kv_strings(w, "token_endpoint_auth_methods_supported", auth_methods, 2);

@@ -259,7 +259,8 @@ class Server:
         self.tls = tls
         self.name = name
         self.data_dir = os.path.join(workdir, "data")
-        os.makedirs(self.data_dir, exist_ok=True)
+        # 0700 as rcauth makes it: a group-writable one (umask 002) gets a warning at start
+        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
         self.log_path = os.path.join(workdir, "server.log")
         LOG_FILES.append(self.log_path)
         self.port = free_port()

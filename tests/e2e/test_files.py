@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: MIT
 """Files on disk (issue 7): the data directory is created 0700 and everything in it 0600
 (the server key, the SQLite database and its WAL), whatever the umask; a server key that
-others can read stops the server at start."""
+others can read stops the server at start; a data directory others can write, or a database
+others can read, only gets a warning (deployments that run so keep running)."""
 
+import json
 import os
 import stat
+import uuid
 
 import pytest
+import requests
 
+import conftest
 import helpers
 
 
@@ -50,3 +55,55 @@ def test_files_of_a_serving_server_are_private(server, admin):
     assert names
     for name in names:  # (the harness made the directory itself: its mode is the harness's)
         assert mode(os.path.join(server.data_dir, name)) == 0o600, (name, names)
+
+
+def warnings(text):
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [e for e in lines if e.get("level") == "warn"]
+
+
+def loose_server(chmods):
+    """A server started after chmod of (name in its data dir or "", mode) pairs."""
+    workdir = os.path.join(conftest._root(), "loose-%s" % uuid.uuid4().hex[:6])
+    os.makedirs(workdir)
+    srv = helpers.Server(workdir, "loose")
+    srv.admin_key = srv.create_admin_key()  # creates the data dir's files
+    for name, m in chmods:
+        os.chmod(os.path.join(srv.data_dir, name), m)
+    return srv.start()
+
+
+def test_a_data_dir_others_can_write_is_served_with_a_warning():
+    srv = loose_server([("", 0o777)])
+    try:
+        r = requests.get(srv.base + "/healthz", timeout=helpers.HTTP_TIMEOUT)
+        assert r.status_code == 200, r.text
+        found = [w for w in warnings(srv.log_text()) if "data directory" in w["msg"]]
+        assert len(found) == 1, srv.log_text()
+        assert found[0]["path"] == srv.data_dir and found[0]["mode"] == "777", found
+        assert "chmod 700" in found[0]["msg"], found
+    finally:
+        srv.stop()
+        srv.kill()
+
+
+@pytest.mark.parametrize("bad", [0o644, 0o666], ids=oct)
+def test_a_database_others_can_read_is_served_with_a_warning(bad):
+    sqlite = helpers.BACKEND == "sqlite"  # on PostgreSQL, no file: no warning either
+    srv = loose_server([("rcauth.db", bad)] if sqlite else [])
+    try:
+        assert srv.admin().create_account()["id"]  # served, and written to
+        found = [w for w in warnings(srv.log_text()) if "database" in w["msg"]]
+        assert len(found) == (1 if sqlite else 0), srv.log_text()
+        if not sqlite:
+            return
+        assert found[0]["path"].endswith("rcauth.db") and found[0]["mode"] == "%o" % bad, found
+        assert "chmod 600" in found[0]["msg"], found
+    finally:
+        srv.stop()
+        srv.kill()
+
+
+def test_a_private_data_dir_gets_no_warning(server):
+    assert not [w for w in warnings(server.log_text()) if "by others" in w["msg"]], \
+        server.log_text()

@@ -77,3 +77,41 @@ def test_ipv6_without_brackets_is_a_usage_error(tmp_path, listen):
     assert cp.returncode == 2, (cp.returncode, cp.stderr)
     last = cp.stderr.strip().splitlines()[-1]
     assert last.startswith("rcauth: --listen") and "brackets" in last, cp.stderr
+
+
+@pytest.mark.parametrize("listen", ["localhost:%d", "999.1.1.1:%d", "127.1:%d", "[zz::1]:%d"])
+def test_listen_on_a_name_is_a_usage_error(tmp_path, listen):
+    """Refused at parsing, saying why, not by a bind that fails without a reason."""
+    cp = helpers.run_cli(["serve", "--listen", listen % helpers.free_port()],
+                         data_dir=str(tmp_path / "data"), timeout=20)
+    assert cp.returncode == 2, (cp.returncode, cp.stderr)
+    last = cp.stderr.strip().splitlines()[-1]
+    assert last.startswith("rcauth: --listen") and "IP address" in last, cp.stderr
+    assert "127.0.0.1:8080" in last and "[::1]:8080" in last, cp.stderr
+    assert not (tmp_path / "data").exists()  # refused before opening anything
+
+
+def test_listen_on_an_ipv4_mapped_address_is_a_usage_error(tmp_path):
+    """MHD binds it IPv6-only, where nothing can reach it: the IPv4 form is what works."""
+    port = helpers.free_port()
+    cp = helpers.run_cli(["serve", "--listen", "[::ffff:127.0.0.1]:%d" % port],
+                         data_dir=str(tmp_path), timeout=20)
+    assert cp.returncode == 2, (cp.returncode, cp.stderr)
+    last = cp.stderr.strip().splitlines()[-1]
+    assert "IPv4-mapped" in last and "127.0.0.1:%d" % port in last, cp.stderr
+
+
+@pytest.mark.parametrize("how", ["env", "file"])
+def test_listen_from_the_environment_or_file_is_checked_too(tmp_path, how):
+    value = "localhost:%d" % helpers.free_port()
+    env = None
+    args = ["serve"]
+    if how == "env":
+        env = {"RCAUTH_LISTEN": value}
+    else:
+        ini = tmp_path / "rcauth.ini"
+        ini.write_text("[server]\nlisten = %s\n" % value)
+        args += ["--config", str(ini)]
+    cp = helpers.run_cli(args, data_dir=str(tmp_path / "data"), env=env, timeout=20)
+    assert cp.returncode == 2, (cp.returncode, cp.stderr)
+    assert "IP address" in cp.stderr and value in cp.stderr, cp.stderr

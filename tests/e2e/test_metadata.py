@@ -3,6 +3,10 @@
 document per account issuer, whose issuer is the iss of that account's tokens, and whose
 every URL works as given."""
 
+import json
+import os
+import uuid
+
 import pytest
 import requests
 
@@ -98,6 +102,47 @@ def test_public_url_and_refresh_setting():
         t = helpers.get_token(srv.base, acct["id"], access)
         assert "refresh_token" not in t
         assert jwt_decode(t["access_token"])[1]["iss"] == issuer
+    finally:
+        srv.stop()
+        srv.kill()
+
+
+class AnyPortServer(helpers.Server):
+    """Started with --listen 127.0.0.1:0: its port is the one its "listening" line names."""
+
+    @property
+    def host(self):
+        return "127.0.0.1:0"
+
+    @property
+    def base(self):
+        for line in reversed(self.log_text().splitlines()):
+            entry = json.loads(line)
+            if entry.get("msg") == "listening":
+                return "http://127.0.0.1:%s" % entry["port"]
+        return "http://127.0.0.1:1"  # not listening yet: refused, start() retries
+
+
+def test_port_0_public_url_names_the_bound_port():
+    """The default public URL is made from --listen: with port 0, the port bound, not ":0"."""
+    workdir = os.path.join(conftest._root(), "port0-%s" % uuid.uuid4().hex[:6])
+    os.makedirs(workdir)
+    srv = AnyPortServer(workdir, "port0")
+    try:
+        srv.start()
+        root = srv.base
+        assert not root.endswith(":0") and not root.endswith(":1"), root
+        a = srv.admin()
+        acct = a.create_account()
+        access = a.create_access(acct["id"], actions=["flag.read"])
+        doc = _doc(root, acct["id"]).json()
+        issuer = root + "/" + acct["id"]
+        assert doc["issuer"] == issuer, doc
+        assert doc["token_endpoint"] == issuer + "/token", doc
+        assert doc["jwks_uri"] == root + "/.well-known/jwks.json", doc
+        t = helpers.get_token(root, acct["id"], access)
+        assert jwt_decode(t["access_token"])[1]["iss"] == issuer
+        assert requests.get(doc["jwks_uri"], timeout=helpers.HTTP_TIMEOUT).status_code == 200
     finally:
         srv.stop()
         srv.kill()

@@ -139,7 +139,8 @@ def test_credentials_in_basic_and_form_body(base, acct, access):
     assert_token_error(r, 400, "invalid_request")
 
 
-@pytest.mark.parametrize("value", ["-1", "-1800", "1.5", "abc", "", "1e3", "0x10", "18OO"])
+@pytest.mark.parametrize("value", ["-1", "-1800", "1.5", "abc", "", "1e3", "0x10", "18OO", "-0",
+                                   "-0.0", "0.0", "1.0", "+0"])
 def test_bad_expires_in_query(base, acct, access, value):
     r = post_token(base, "/%s/token?expires_in=%s" % (acct["id"], value),
                    json_body=creds_body(access))
@@ -151,6 +152,41 @@ def test_bad_expires_in_query(base, acct, access, value):
 def test_bad_expires_in_json_body(base, acct, access, value):
     r = post_token(base, "/%s/token" % acct["id"], json_body=creds_body(access, expires_in=value))
     assert_token_error(r, 400, "invalid_request")
+
+
+@pytest.mark.parametrize("value", ["-0", "-0.0", "0.0", "1.0", "1e3", "-0e0", "0E0"])
+def test_expires_in_json_number_is_digits_only(base, acct, access, value):
+    """As in the query: jansson reads -0 as the integer 0, which never expires."""
+    text = json.dumps(creds_body(access))[:-1] + ', "expires_in": %s}' % value
+    assert_token_error(raw_json(base, acct["id"], text), 400, "invalid_request")
+    escaped = text.replace('"expires_in"', '"expires\\u005fin"')
+    assert_token_error(raw_json(base, acct["id"], escaped), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("extra", [
+    '"expires_in": 0', '"expires_in":0', '"expires_in" :\n 0 ',
+    '"expires\\u005fin": 0',
+    '"x": {"expires_in": -0}, "expires_in": 0',
+    '"note": "\\"expires_in\\": -0, ", "expires_in": 0',
+    '"a": [-0, "]", {"b": "}"}], "expires_in": 0',
+], ids=["spaced", "tight", "newline", "escaped", "nested", "in-a-string", "arrays"])
+def test_expires_in_json_zero_is_accepted(base, acct, access, extra):
+    text = json.dumps(creds_body(access))[:-1] + ", " + extra + "}"
+    d = assert_token_ok(raw_json(base, acct["id"], text))
+    assert d["expires_in"] == 0 and "exp" not in helpers.jwt_decode(d["access_token"])[1], d
+
+
+def test_json_body_of_64_members_but_not_65(base, acct, access):
+    """The same cap as a form body's or a query's."""
+    body = creds_body(access)
+    body.update({"x%d" % i: i for i in range(64 - len(body))})
+    assert_token_ok(post_token(base, "/%s/token" % acct["id"], json_body=body))
+    body["one_more"] = 1
+    r = post_token(base, "/%s/token" % acct["id"], json_body=body)
+    assert "too many" in assert_token_error(r, 400, "invalid_request")["error_description"]
+    body.update({"k%d" % i: i for i in range(5000)})  # compact, under the 64 KiB body cap
+    r = raw_json(base, acct["id"], json.dumps(body, separators=(",", ":")))
+    assert "too many" in assert_token_error(r, 400, "invalid_request")["error_description"]
 
 
 # ---------------------------------------------------------------- 401 invalid_client
