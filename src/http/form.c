@@ -24,8 +24,9 @@ static int hex_value(char c)
 
 int http_url_decode(char *s, bool plus_is_space)
 {
-    char *out = s;
-    const char *in = s;
+    /* most values (tokens, ids) have nothing to decode: start at the first that has */
+    char *out = s + strcspn(s, plus_is_space ? "%+" : "%");
+    const char *in = out;
 
     for (; *in; in++) {
         if (*in == '+' && plus_is_space) {
@@ -52,16 +53,16 @@ int http_url_decode(char *s, bool plus_is_space)
 /* Items are separated by '&'; empty ones are skipped (WHATWG). */
 static size_t count_items(const char *s, size_t len)
 {
+    const char *end = s + len;
     size_t n = 0;
-    bool in_item = false;
 
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '&') {
-            in_item = false;
-        } else if (!in_item) {
-            in_item = true;
+    while (s < end) {
+        const char *amp = memchr(s, '&', (size_t)(end - s));
+        if (!amp)
+            amp = end;
+        if (amp > s)
             n++;
-        }
+        s = amp + 1;
     }
     return n;
 }

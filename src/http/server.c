@@ -130,6 +130,15 @@ static bool declared_too_large(struct MHD_Connection *c, size_t max)
     return errno == ERANGE || n > max;
 }
 
+/* libmicrohttpd percent-decodes the path and the query's arguments for its own use; rcauth
+ * reads neither (routes match the target as sent, form.c decodes the query): leave them. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
 /* MHD's URI log callback: called with the request target before MHD percent-decodes it.
  * We keep that raw form, because routes match the path exactly as sent (SPEC §12: nothing
  * is normalised, so "/A%2Ftoken" is not "/A/token") and the query is decoded by our own
@@ -256,8 +265,18 @@ static void request_id(const struct http_request *req, char out[REQUEST_ID_MAX +
         __atomic_compare_exchange_n(&prefix, &p, fresh, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
         p = __atomic_load_n(&prefix, __ATOMIC_RELAXED);
     }
-    unsigned long long seq = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
-    snprintf(out, REQUEST_ID_MAX + 1, "%08x-%llx", p, seq);
+    uint64_t seq = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+    /* "%08x-%llx", by hand: snprintf cost more than the rest of this function */
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++)
+        out[i] = hex[p >> (28 - 4 * i) & 0xf];
+    out[8] = '-';
+    int digits = 1;
+    while (digits < 16 && seq >> (4 * digits))
+        digits++;
+    for (int i = 0; i < digits; i++)
+        out[9 + i] = hex[seq >> (4 * (digits - 1 - i)) & 0xf];
+    out[9 + digits] = '\0';
 }
 
 static enum MHD_Result respond(struct http_server *srv, struct request_state *st,
@@ -468,8 +487,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections ? cfg->max_connections : DEFAULT_CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, state_new, srv, MHD_OPTION_ARRAY, opts,
-        MHD_OPTION_END);
+        on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, state_new, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!srv->daemon)
         goto out;
     __atomic_store_n(&srv->started, true, __ATOMIC_RELEASE);

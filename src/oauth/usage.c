@@ -19,11 +19,8 @@
 #define MAX_FAILURES 1024
 #define USED_SLOTS 16384 /* per flush, at most half full: 8,192 accesses queued a second */
 #define QUEUED_SLOTS 65536
-
-struct used {
-    char client_id[STORE_CLIENT_ID_SIZE]; /* "" = free slot */
-    int64_t at;
-};
+/* Accesses touched per transaction: bounds how long a flush holds SQLite's write lock. */
+#define TOUCH_BATCH 1024
 
 struct queued {
     uint32_t hash; /* the whole hash of the client id */
@@ -44,7 +41,7 @@ struct failure_list {
 };
 
 struct pending {
-    struct used used[USED_SLOTS];
+    struct store_touch used[USED_SLOTS]; /* client id "" = free slot */
     int nused;
     struct failure_list known;     /* the client id is an access of the account */
     struct failure_list anonymous; /* client id "" */
@@ -77,7 +74,7 @@ void usage_free(struct usage_recorder *u)
 }
 
 /* The slot of client_id in the set (linear probing), or the free slot where it goes. */
-static struct used *used_slot(struct pending *p, const char *client_id, uint32_t h)
+static struct store_touch *used_slot(struct pending *p, const char *client_id, uint32_t h)
 {
     for (size_t i = h & (USED_SLOTS - 1);; i = (i + 1) & (USED_SLOTS - 1))
         if (!p->used[i].client_id[0] || !strcmp(p->used[i].client_id, client_id))
@@ -95,7 +92,7 @@ bool usage_note_used(struct usage_recorder *u, const char *client_id, int64_t at
     pthread_mutex_lock(&u->lock);
     if (q->hash != h || q->at == 0 || at - q->at >= USAGE_INTERVAL) {
         struct pending *p = u->cur;
-        struct used *slot = used_slot(p, client_id, h);
+        struct store_touch *slot = used_slot(p, client_id, h);
         if (slot->client_id[0]) {
             if (at > slot->at)
                 slot->at = at;
@@ -181,9 +178,16 @@ int usage_flush(struct usage_recorder *u, struct store *st)
     pthread_mutex_unlock(&u->lock);
 
     int rc = 0;
-    for (size_t i = 0; i < USED_SLOTS; i++)
-        if (p->used[i].client_id[0] &&
-            st->ops->access_touch(st, p->used[i].client_id, p->used[i].at))
+    size_t n = 0; /* the set's entries, moved to its start */
+    for (size_t i = 0; i < USED_SLOTS; i++) {
+        if (!p->used[i].client_id[0])
+            continue;
+        if (i != n)
+            p->used[n] = p->used[i];
+        n++;
+    }
+    for (size_t i = 0; i < n; i += TOUCH_BATCH)
+        if (st->ops->access_touch(st, p->used + i, n - i < TOUCH_BATCH ? n - i : TOUCH_BATCH))
             rc = RC_ESTORE;
     if (flush_failures(&p->known, st))
         rc = RC_ESTORE;

@@ -57,6 +57,12 @@ struct store_access {
     int64_t revoked_at;
 };
 
+/* An access used at a time, for access_touch. */
+struct store_touch {
+    char client_id[STORE_CLIENT_ID_SIZE];
+    int64_t at;
+};
+
 struct store_admin_key {
     char id[STORE_ID_SIZE];
     char name[STORE_NAME_SIZE];
@@ -181,8 +187,9 @@ struct store_ops {
     /* RC_ENOTFOUND also when the access is revoked. */
     int (*access_set_secret)(struct store *s, const char *client_id, const uint8_t secret_hash[32],
                              const struct store_audit_event *audit) RC_MUST_CHECK;
-    /* Raise last_used_at to at (never lowers it). Does not bump the revision. */
-    int (*access_touch)(struct store *s, const char *client_id, int64_t at) RC_MUST_CHECK;
+    /* Raise each access's last_used_at to its at (never lowers it; unknown client ids are
+     * skipped), in one transaction that does not bump the revision. */
+    int (*access_touch)(struct store *s, const struct store_touch *t, size_t n) RC_MUST_CHECK;
 
     int (*admin_key_create)(struct store *s, const struct store_admin_key *k,
                             const struct store_audit_event *audit) RC_MUST_CHECK;

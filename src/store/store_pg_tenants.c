@@ -287,12 +287,29 @@ int store_pg_access_set_secret(struct store *s, const char *client_id,
     return store_pg_write_tx(s, secret_update, &u, true);
 }
 
-/* On the token path's flush: one autocommit statement, no revision bump, nothing to say for
- * an unknown client (there is nothing to raise). */
-int store_pg_access_touch(struct store *s, const char *client_id, int64_t at)
+struct touches {
+    const struct store_touch *t;
+    size_t n;
+};
+
+static int touch_all(struct pg_conn *c, void *arg)
 {
-    struct pg_params p = {0};
-    pg_text(&p, client_id);
-    pg_int(&p, at);
-    return store_pg_run(s, PQ_ACCESS_TOUCH, &p, NULL);
+    const struct touches *u = arg;
+    for (size_t i = 0; i < u->n; i++) {
+        struct pg_params p = {0};
+        pg_text(&p, u->t[i].client_id);
+        pg_int(&p, u->t[i].at);
+        int rc = store_pg_exec(c, PQ_ACCESS_TOUCH, &p, NULL);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The usage flush: one transaction for the lot, no revision bump, nothing to say for an
+ * unknown client. */
+int store_pg_access_touch(struct store *s, const struct store_touch *t, size_t n)
+{
+    struct touches u = {.t = t, .n = n};
+    return n ? store_pg_write_tx(s, touch_all, &u, false) : 0;
 }

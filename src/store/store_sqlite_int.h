@@ -207,7 +207,7 @@ int store_sqlite_access_revoke(struct store *s, const char *client_id, int64_t a
 int store_sqlite_access_set_secret(struct store *s, const char *client_id,
                                    const uint8_t secret_hash[32],
                                    const struct store_audit_event *audit) RC_MUST_CHECK;
-int store_sqlite_access_touch(struct store *s, const char *client_id, int64_t at) RC_MUST_CHECK;
+int store_sqlite_access_touch(struct store *s, const struct store_touch *t, size_t n) RC_MUST_CHECK;
 
 int store_sqlite_admin_key_create(struct store *s, const struct store_admin_key *k,
                                   const struct store_audit_event *audit) RC_MUST_CHECK;

@@ -298,16 +298,31 @@ int store_sqlite_access_set_secret(struct store *s, const char *client_id,
     return store_sqlite_write_tx(s, secret_update, &u, true);
 }
 
-/* On the token path: one autocommit statement, no revision bump, no error for an unknown
- * client (there is nothing to raise). */
-int store_sqlite_access_touch(struct store *s, const char *client_id, int64_t at)
+struct touches {
+    const struct store_touch *t;
+    size_t n;
+};
+
+static int touch_all(struct sqlite_conn *c, void *arg)
 {
-    struct sqlite_conn *c;
-    sqlite3_stmt *st;
-    int rc = store_sqlite_use(s, SQ_ACCESS_TOUCH, &c, &st);
-    if (rc)
-        return rc;
-    if (sq_text(st, 1, client_id) || sq_int(st, 2, at))
-        return store_sqlite_bind_err(c, st);
-    return store_sqlite_exec_retry(c, st);
+    const struct touches *u = arg;
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ACCESS_TOUCH);
+    if (!st)
+        return RC_ESTORE;
+    for (size_t i = 0; i < u->n; i++) {
+        if (sq_text(st, 1, u->t[i].client_id) || sq_int(st, 2, u->t[i].at))
+            return store_sqlite_bind_err(c, st);
+        int rc = store_sqlite_exec(c, st);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The usage flush: one transaction for the lot (a commit each would cost far more than the
+ * updates), no revision bump, nothing to say for an unknown client. */
+int store_sqlite_access_touch(struct store *s, const struct store_touch *t, size_t n)
+{
+    struct touches u = {.t = t, .n = n};
+    return n ? store_sqlite_write_tx(s, touch_all, &u, false) : 0;
 }

@@ -355,9 +355,9 @@ static void test_access_revoke_secret_touch(void **state)
     store_access_cleanup(&a);
     assert_int_equal(s->ops->access_set_secret(s, "nope", h, NULL), RC_ENOTFOUND);
 
-    assert_int_equal(s->ops->access_touch(s, "c1", 500), 0);
-    assert_int_equal(s->ops->access_touch(s, "c1", 400), 0); /* never lowers */
-    assert_int_equal(s->ops->access_touch(s, "nope", 400), 0);
+    struct store_touch t[] = {{"c1", 500}, {"nope", 400}, {"c1", 400} /* never lowers */};
+    assert_int_equal(s->ops->access_touch(s, t, 3), 0);
+    assert_int_equal(s->ops->access_touch(s, t, 0), 0);
     assert_int_equal(s->ops->access_get(s, "c1", &a), 0);
     assert_int_equal(a.last_used_at, 500);
     store_access_cleanup(&a);
@@ -513,7 +513,7 @@ static void test_revision_bumps(void **state)
     uint8_t h[32] = {1};
     assert_int_equal(s->ops->access_set_secret(s, "c1", h, NULL), 0);
     assert_int_equal(revision(s), ++r);
-    assert_int_equal(s->ops->access_touch(s, "c1", 5), 0);
+    assert_int_equal(s->ops->access_touch(s, &(struct store_touch){"c1", 5}, 1), 0);
     assert_int_equal(revision(s), r);
     assert_int_equal(s->ops->access_revoke(s, "c1", 5, NULL), 0);
     assert_int_equal(revision(s), ++r);
@@ -928,7 +928,7 @@ static void *worker_thread(void *arg)
         snprintf(id, sizeof(id), "w%d-%d", w->id, i);
         w->rc = make_account(w->s, id, i);
         if (w->rc == 0)
-            w->rc = w->s->ops->access_touch(w->s, "none", i);
+            w->rc = w->s->ops->access_touch(w->s, &(struct store_touch){"none", i}, 1);
     }
     return NULL; /* the thread's connection is closed by the key destructor */
 }

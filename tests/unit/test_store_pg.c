@@ -206,7 +206,7 @@ static void test_watch_notifies(void **state)
     assert_true(wait_notes(&n, seen, 1000));
     seen = notes_count(&n);
     /* a touch bumps nothing, so it notifies nothing */
-    assert_int_equal(other->ops->access_touch(other, "none", 5), 0);
+    assert_int_equal(other->ops->access_touch(other, &(struct store_touch){"none", 5}, 1), 0);
     usleep(300 * 1000);
     assert_int_equal(notes_count(&n), seen);
 
