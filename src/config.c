@@ -393,7 +393,8 @@ static void normalise_public_url(char *url)
         memmove(port, end, strlen(end) + 1);
 }
 
-/* "http://" or "https://" + listen, with the port replaced when port ≥ 0. Caller frees. */
+/* "http://" or "https://" + listen's host + ":" + port, listen's own when port < 0, written
+ * as a number ("…:08080" names 8080, as clients will). Caller frees. */
 static char *listen_url(const struct config *c, int port)
 {
     const char *scheme = c->tls_cert ? "https" : "http";
@@ -402,9 +403,8 @@ static char *listen_url(const struct config *c, int port)
     char *url = xmalloc(n);
 
     if (port < 0)
-        snprintf(url, n, "%s://%s", scheme, c->listen);
-    else
-        snprintf(url, n, "%s://%.*s:%d", scheme, host_len, c->listen, port);
+        port = atoi(strrchr(c->listen, ':') + 1); /* digits only, at most 65535 */
+    snprintf(url, n, "%s://%.*s:%d", scheme, host_len, c->listen, port);
     return url;
 }
 

@@ -25,6 +25,27 @@ static bool is_token(const char *s)
     return n > 0 && strspn(s, tchar) == n;
 }
 
+/* RFC 9110 §5.5: a field value holds no control character but HTAB. libmicrohttpd 0.9.75
+ * passes a bare CR on in the value (a proxy may read it as a line end and the rest as
+ * another field); a NUL it cannot pass on: it cuts the value there. */
+static bool has_control(const char *v)
+{
+    for (; *v; v++)
+        if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f)
+            return true;
+    return false;
+}
+
+/* "chunked", with the optional whitespace around a field value (RFC 9110 §5.5). */
+static bool is_chunked(const char *v)
+{
+    v += strspn(v, " \t");
+    if (strncasecmp(v, "chunked", 7))
+        return false;
+    v += 7;
+    return v[strspn(v, " \t")] == '\0';
+}
+
 /* A name that begins like a framing field but goes on: a folded line joined to it. */
 static bool is_folded_framing(const char *name)
 {
@@ -51,6 +72,10 @@ int http_framing_check(const char *method, const char *version, const struct htt
         }
         if (is_folded_framing(headers[i].name)) {
             *why = "a header line is folded onto Content-Length or Transfer-Encoding";
+            return 400;
+        }
+        if (has_control(headers[i].value)) {
+            *why = "a header value holds a control character";
             return 400;
         }
         if (!strcasecmp(headers[i].name, "Content-Length")) {
@@ -84,7 +109,7 @@ int http_framing_check(const char *method, const char *version, const struct htt
     }
     /* RFC 9112 §6.1: a transfer coding the server does not understand is 501. chunked is
      * the only one read (RFC 9112 §7: coding names are case-insensitive). */
-    if (te && strcasecmp(te, "chunked") != 0) {
+    if (te && !is_chunked(te)) {
         *why = "the only transfer coding read is chunked";
         return 501;
     }

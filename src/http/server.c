@@ -293,10 +293,6 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     request_id(&req, id);
     log_set_request_id(id);
     http_response_header(&res, "X-Request-Id", id);
-    /* RFC 9112 §9.6: a server that is going away, or that cannot tell where the next
-     * request would begin, says so and closes (libmicrohttpd does on this header). */
-    if (st->refused || __atomic_load_n(&srv->draining, __ATOMIC_ACQUIRE))
-        http_response_header(&res, "Connection", "close");
     if (st->refused)
         http_response_error(&res, st->refused, "invalid_request", st->refused_why);
     else if (st->too_large)
@@ -308,6 +304,11 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     else
         http_router_dispatch(srv->rt, srv->app, &req, &res);
     http_router_finish(srv->rt, srv->app, &req, &res);
+    /* RFC 9112 §9.6: a server that is going away (a drain may have begun while the handler
+     * ran), or that cannot tell where the next request would begin, says so and closes
+     * (libmicrohttpd does on this header). */
+    if (st->refused || __atomic_load_n(&srv->draining, __ATOMIC_ACQUIRE))
+        http_response_header(&res, "Connection", "close");
     mr = to_mhd(&res);
     if (!mr)
         goto out;

@@ -192,9 +192,12 @@ static int parse_json(const struct http_request *req, struct params *p, const ch
     json_t *root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     int rc = 0;
     if (!json_is_object(root)) {
-        *why = root ? "the body must be a JSON object"
-                    : (strstr(jerr.text, "duplicate") ? "a parameter is given twice"
-                                                      : "the body is not valid JSON");
+        /* jansson refuses numbers it cannot hold: valid JSON, but not a valid request */
+        *why = root                             ? "the body must be a JSON object"
+               : strstr(jerr.text, "duplicate") ? "a parameter is given twice"
+               : strstr(jerr.text, "too big") || strstr(jerr.text, "overflow")
+                   ? "a number in the body is out of range"
+                   : "the body is not valid JSON";
         rc = RC_EINVAL;
         goto out;
     }

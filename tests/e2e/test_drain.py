@@ -210,3 +210,54 @@ def test_a_request_that_never_ends_does_not_hold_the_exit():
         srv.stop()
         srv.kill()
 
+
+
+class StoreLock:
+    """An exclusive lock on the server's accounts, from another connection to its store, so
+    that a request creating an account waits in its handler until release()."""
+
+    def __init__(self, srv):
+        if helpers.BACKEND == "sqlite":
+            import sqlite3
+            self.db = sqlite3.connect(srv.data_dir + "/rcauth.db", isolation_level=None)
+            self.db.execute("BEGIN EXCLUSIVE")
+            self.psql = None
+        else:
+            url = helpers.store_args(srv.data_dir)[3]
+            self.psql = subprocess.Popen(["psql", "-q", url], stdin=subprocess.PIPE, text=True)
+            self.psql.stdin.write("BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;\n")
+            self.psql.stdin.flush()
+
+    def release(self):
+        if self.psql is None:
+            self.db.execute("ROLLBACK")
+            self.db.close()
+        else:
+            self.psql.communicate("ROLLBACK;\n", timeout=10)
+
+
+def test_a_request_in_its_handler_when_the_drain_begins_is_told_to_close():
+    """The drain began while the handler waited for the store: its answer still says
+    Connection: close (the connection is closed after it)."""
+    srv, _, _ = started("drain-in-handler")
+    try:
+        lock = StoreLock(srv)
+        time.sleep(0.5)  # the lock is held before the request comes
+        body = json.dumps({"name": "made-while-draining"}).encode()
+        s = connect(srv)
+        s.sendall(b"POST /admin/v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                  b"\r\nAuthorization: Bearer " + srv.admin_key.encode()
+                  + b"\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        time.sleep(0.3)  # in its handler, waiting for the lock
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)  # the drain has begun
+        lock.release()
+        resp = read_response(s)
+        assert resp is not None, "no answer: the request in its handler was dropped"
+        status, headers, _ = resp
+        assert status == 201, resp
+        assert headers.get("connection", "").lower() == "close", headers
+        rc, took = stopped_within(srv, DRAIN_DEADLINE + 5)
+        assert rc == 0 and took < DRAIN_DEADLINE, (rc, took)
+    finally:
+        srv.kill()

@@ -94,6 +94,8 @@ CASES = [
      400),
     ("coding-folded", lambda b: b"Transfer-Encoding:\r\n chunked\r\n", chunked, 400),
     ("no-length", lambda b: b"", lambda b: b, 411),
+    ("bare-cr-in-value", lambda b: cl(len(b)) + b"X-A: a\rContent-Length: 0\r\n", lambda b: b,
+     400),
 ]
 
 

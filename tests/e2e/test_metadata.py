@@ -146,3 +146,26 @@ def test_port_0_public_url_names_the_bound_port():
     finally:
         srv.stop()
         srv.kill()
+
+
+class ZeroPaddedPortServer(helpers.Server):
+    """Started with its port written with leading zeros (--listen 127.0.0.1:0PORT)."""
+
+    @property
+    def host(self):
+        return "127.0.0.1:0%d" % self.port
+
+
+def test_a_zero_padded_listen_port_is_named_as_a_number():
+    """Clients write the port as a number: the issuer must match what they configure."""
+    workdir = os.path.join(conftest._root(), "port-padded-%s" % uuid.uuid4().hex[:6])
+    os.makedirs(workdir)
+    srv = ZeroPaddedPortServer(workdir, "padded")
+    try:
+        srv.start()
+        acct = srv.admin().create_account()
+        doc = _doc(srv.base, acct["id"]).json()
+        assert doc["issuer"] == "http://127.0.0.1:%d/%s" % (srv.port, acct["id"]), doc
+    finally:
+        srv.stop()
+        srv.kill()

@@ -51,6 +51,26 @@ static void test_framing_accepts_plain_requests(void **state)
     assert_int_equal(check(plain, 3), 0);
     assert_int_equal(check(chunked, 2), 0);
     assert_int_equal(check(plain, 0), 0);
+    /* RFC 9110 §5.5: whitespace around a value is not part of it */
+    const char *spaced[] = {"chunked ", " chunked", "chunked\t", "\tCHUNKED  "};
+    for (size_t i = 0; i < sizeof(spaced) / sizeof(spaced[0]); i++) {
+        const struct http_kv h[] = {{"Transfer-Encoding", spaced[i]}};
+        assert_int_equal(check(h, 1), 0);
+    }
+}
+
+static void test_framing_refuses_control_characters_in_values(void **state)
+{
+    (void)state;
+    const char *values[] = {"a\rContent-Length: 5", "a\nb", "\x01", "a\x7f", "\x1b[0m"};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        const struct http_kv h[] = {{"Host", "x"}, {"X-A", values[i]}};
+        assert_int_equal(check(h, 2), 400);
+    }
+    const struct http_kv tab[] = {{"Host", "x"}, {"X-A", "a\tb"}};
+    assert_int_equal(check(tab, 2), 0);
+    const struct http_kv utf8[] = {{"Host", "x"}, {"X-A", "caf\xc3\xa9"}};
+    assert_int_equal(check(utf8, 2), 0);
 }
 
 static void test_framing_refuses_ambiguous_lengths(void **state)
@@ -70,7 +90,7 @@ static void test_framing_refuses_ambiguous_lengths(void **state)
 static void test_framing_refuses_unknown_codings(void **state)
 {
     (void)state;
-    const char *codings[] = {"gzip", "chunked, gzip", "gzip, chunked", "identity", "chunked ", ""};
+    const char *codings[] = {"gzip", "chunked, gzip", "gzip, chunked", "identity", "chunkedx", ""};
     for (size_t i = 0; i < sizeof(codings) / sizeof(codings[0]); i++) {
         const struct http_kv h[] = {{"Transfer-Encoding", codings[i]}};
         assert_int_equal(check(h, 1), 501);
@@ -322,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_framing_accepts_plain_requests),
         cmocka_unit_test(test_framing_refuses_ambiguous_lengths),
         cmocka_unit_test(test_framing_refuses_unknown_codings),
+        cmocka_unit_test(test_framing_refuses_control_characters_in_values),
         cmocka_unit_test(test_framing_refuses_folds_onto_framing_fields),
         cmocka_unit_test(test_framing_wants_one_host_in_http_1_1),
         cmocka_unit_test(test_framing_wants_a_length_for_a_body),
