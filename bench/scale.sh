@@ -8,8 +8,9 @@
 #   - start-up time of each (process start → GET /healthz 200) and its resident memory;
 #   - issuance and verification on both servers, in interleaved rounds (wrk -t2 -c64):
 #     issuance spread over --spread accesses (default 100,000, so that the big store's
-#     figure is not that of a few cached rows), verification over 10,000 tokens of 10,000
-#     accesses; the ratio big ÷ small;
+#     figure is not that of a few cached rows), and also over 1,000 of the big store's accesses
+#     (the small store's working set: what the store's size alone costs), verification over
+#     10,000 tokens of 10,000 accesses; the ratios big ÷ small;
 #   - then --minutes (default 10) of mixed load on the big store: issue, verify and
 #     /authorize in turn, and an admin write (a secret rotation, which empties the access
 #     cache) every --admin-every requests (default 5,000), with VmRSS/VmHWM sampled every
@@ -112,10 +113,14 @@ for s in small big; do
     setup rcauth-tokens "${!url}" "$work/$s" "$tokens" 86400
 done
 
-note "measuring: $runs rounds × 4 × ${duration} s…"
+# the big store's issuance over as many accesses as the small store has
+head -n "$small" "$work/big/issue.req" >"$work/big/issue_same.req"
+
+note "measuring: $runs rounds × 5 × ${duration} s…"
 for round in $(seq "$runs"); do
-    for kind in issue verify; do
+    for kind in issue issue_same verify; do
         for s in small big; do
+            [ "$kind.$s" != issue_same.small ] || continue # the small store's issue is that
             url=${s}_url pid=${s}_pid
             note "round $round/$runs: $kind, $s store"
             printf '%s.%s\t%s\n' "$kind" "$s" "$($PY "$repo/bench/wrk_run.py" --url "${!url}" \

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """The report of bench/scale.sh, from its results (KEY and the JSON of bench/wrk_run.py per
-line; keys issue.small, issue.big, verify.small, verify.big, mixed) and its --meta NAME=VALUE
+line; keys issue.small, issue.big, issue_same.big, verify.small, verify.big, mixed) and its
+--meta NAME=VALUE
 pairs (startup_ms.*, rss_start.*, rss_after_runs.* as "VmRSS VmHWM" in KiB, build_s.*,
 db_mib.*, and the run's settings). Prints a table, the memory series of the mixed load and
 the machine-readable scale.* lines. Exit status 3 when a measurement had errors."""
@@ -50,12 +51,19 @@ def main():
             m["build_s." + size], m["startup_ms." + size], "{:,.0f}".format(i["rps"]), i["p99"],
             i["cpu_us"], "{:,.0f}".format(v["rps"]), v["p99"], v["cpu_us"],
             rss["rss_start." + size][0], rss["rss_after_runs." + size][0]))
+    same = s["issue_same.big"]
+    print("%-22s %8s %9s %8s %9s %8.2f %7.1f   (issuance over %s of its accesses)" % (
+        "", "", "", "", "{:,.0f}".format(same["rps"]), same["p99"], same["cpu_us"],
+        "{:,}".format(int(m["accesses.small"]))))
+    rs = same["rps"] / s["issue.small"]["rps"]
     ri = s["issue.big"]["rps"] / s["issue.small"]["rps"]
     rv = s["verify.big"]["rps"] / s["verify.small"]["rps"]
     ci = s["issue.big"]["cpu_us"] / s["issue.small"]["cpu_us"]
     cv = s["verify.big"]["cpu_us"] / s["verify.small"]["cpu_us"]
     print("%-22s %8s %9s %8s %9.2f %8s %7.2f %9.2f %8s %7.2f" % (
         "big ÷ small", "", "", "", ri, "", ci, rv, "", cv))
+    print("%-22s %8s %9s %8s %9.2f %8s %7.2f   (the same working set)" % (
+        "", "", "", "", rs, "", same["cpu_us"] / s["issue.small"]["cpu_us"]))
     print("cpu µs: rcauth's CPU time per request (user + system, all threads), steadier than req/s"
           " on a shared machine.")
     errors = {k: v["errors"] for k, v in s.items() if v["errors"]}
@@ -78,6 +86,7 @@ def main():
     print("  VmHWM %.1f MiB; VmRSS slope over the second half %+.2f MiB/min" % (hwm, slope))
     print()
     print("scale.issue_ratio=%.2f" % ri)
+    print("scale.issue_same_set_ratio=%.2f" % rs)
     print("scale.verify_ratio=%.2f" % rv)
     print("scale.issue_cpu_ratio=%.2f" % ci)
     print("scale.verify_cpu_ratio=%.2f" % cv)
