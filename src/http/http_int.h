@@ -16,12 +16,11 @@
  * read differently (request smuggling, RFC 9112 §6.3, §11.2): Content-Length given twice,
  * Content-Length with Transfer-Encoding, Transfer-Encoding given twice or other than
  * "chunked", a field name that is not a token (RFC 9110 §5.1) or that a folded line was
- * joined to, Host missing (HTTP/1.1) or given twice, and a POST, PUT or PATCH without either
- * length. 0 when none; else the status to answer (400, 411 for no length, 501 for a transfer
- * coding we do not know) and a constant description in *why. The connection must be closed
- * after the answer. */
-int http_framing_check(const char *method, const char *version, const struct http_kv *headers,
-                       size_t n, const char **why);
+ * joined to, a value holding a control character, Host missing (HTTP/1.1) or given twice.
+ * 0 when none; else the status to answer (400, or 501 for a transfer coding we do not know)
+ * and a constant description in *why. The connection must be closed after the answer. */
+int http_framing_check(const char *version, const struct http_kv *headers, size_t n,
+                       const char **why);
 
 /* The open connections of one server. Each is new (accepted, nothing received: its first
  * request must arrive whole within deadline_us of the accept), idle (between requests: its

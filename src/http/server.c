@@ -337,7 +337,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         st->started = true;
         MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &st->headers);
         st->refused =
-            http_framing_check(method, version, st->headers.items, st->headers.n, &st->refused_why);
+            http_framing_check(version, st->headers.items, st->headers.n, &st->refused_why);
         st->too_large = !st->refused && declared_too_large(c, srv->max_body);
         /* Refuse bad framing or a declared oversized body at once rather than read it (the
          * client may never send it); answering now makes MHD close the connection, as it
