@@ -403,7 +403,7 @@ static char *listen_url(const struct config *c, int port)
     char *url = xmalloc(n);
 
     if (port < 0)
-        port = atoi(strrchr(c->listen, ':') + 1); /* digits only, at most 65535 */
+        port = (int)strtol(strrchr(c->listen, ':') + 1, NULL, 10); /* digits, ≤ 65535 */
     snprintf(url, n, "%s://%.*s:%d", scheme, host_len, c->listen, port);
     return url;
 }
