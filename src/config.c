@@ -398,13 +398,16 @@ static void normalise_public_url(char *url)
 static char *listen_url(const struct config *c, int port)
 {
     const char *scheme = c->tls_cert ? "https" : "http";
-    int host_len = (int)(strrchr(c->listen, ':') - c->listen); /* checked by config_set() */
+    char host[256];
+    int listen_port = 0;
     size_t n = strlen(c->listen) + sizeof("https://:65535");
     char *url = xmalloc(n);
 
-    if (port < 0)
-        port = (int)strtol(strrchr(c->listen, ':') + 1, NULL, 10); /* digits, ≤ 65535 */
-    snprintf(url, n, "%s://%.*s:%d", scheme, host_len, c->listen, port);
+    if (config_listen_split(c->listen, host, sizeof(host), &listen_port))
+        host[0] = '\0'; /* config_set() let no such value through */
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(url, n, "%s://%s%s%s:%d", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
+             port < 0 ? listen_port : port);
     return url;
 }
 
@@ -420,7 +423,7 @@ void config_bind_port(struct config *c, int port)
 
     if (!c->public_url_derived || c->public_url_unbound ||
         config_listen_split(c->listen, host, sizeof(host), &listen_port) || listen_port != 0)
-        return;
+        return; /* a port of its own, named in the URL already */
     char *url = listen_url(c, port);
     normalise_public_url(url);
     /* handler threads may already read it: the old string stays until config_cleanup() */

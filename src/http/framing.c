@@ -46,11 +46,13 @@ static bool is_chunked(const char *v)
     return v[strspn(v, " \t")] == '\0';
 }
 
-/* A name that begins like a framing field but goes on: a folded line joined to it. */
-static bool is_folded_framing(const char *name)
+/* 1 when name is field (any case), -1 when it begins so but goes on: a folded line joined
+ * to it; else 0. */
+static int framing_field(const char *name, const char *field, size_t len)
 {
-    return (!strncasecmp(name, "Content-Length", 14) && name[14]) ||
-           (!strncasecmp(name, "Transfer-Encoding", 17) && name[17]);
+    if (strncasecmp(name, field, len))
+        return 0;
+    return name[len] ? -1 : 1;
 }
 
 int http_framing_check(const char *version, const struct http_kv *headers, size_t n,
@@ -64,17 +66,19 @@ int http_framing_check(const char *version, const struct http_kv *headers, size_
             *why = "a header name is not a token";
             return 400;
         }
-        if (is_folded_framing(headers[i].name)) {
-            *why = "a header line is folded onto Content-Length or Transfer-Encoding";
-            return 400;
-        }
         if (has_control(headers[i].value)) {
             *why = "a header value holds a control character";
             return 400;
         }
-        if (!strcasecmp(headers[i].name, "Content-Length")) {
+        int cl = framing_field(headers[i].name, "Content-Length", 14);
+        int tc = framing_field(headers[i].name, "Transfer-Encoding", 17);
+        if (cl < 0 || tc < 0) {
+            *why = "a header line is folded onto Content-Length or Transfer-Encoding";
+            return 400;
+        }
+        if (cl) {
             lengths++;
-        } else if (!strcasecmp(headers[i].name, "Transfer-Encoding")) {
+        } else if (tc) {
             codings++;
             te = headers[i].value; /* read only when it is the one */
         } else if (!strcasecmp(headers[i].name, "Host")) {

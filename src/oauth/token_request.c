@@ -6,6 +6,7 @@
 #include "common/xmalloc.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,90 +101,18 @@ static int json_param(int i, json_t *v, char **out)
     return RC_EINVAL;
 }
 
-/* A small reader of JSON text that jansson has already accepted: jansson keeps no source
- * text, and only the text tells -0 from 0. */
-static const char *skip_ws(const char *s, const char *end)
-{
-    while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-        s++;
-    return s;
-}
-
-/* Past the string whose opening quote is at s. */
-static const char *skip_string(const char *s, const char *end)
-{
-    for (s++; s < end && *s != '"'; s++)
-        if (*s == '\\' && s + 1 < end)
-            s++;
-    return s < end ? s + 1 : end;
-}
-
-/* The ',' or '}' that ends the member whose value starts at s. */
-static const char *member_end(const char *s, const char *end)
-{
-    int depth = 0;
-    while (s < end) {
-        if (*s == '"') {
-            s = skip_string(s, end);
-            continue;
-        }
-        if (*s == '{' || *s == '[')
-            depth++;
-        else if (depth > 0 && (*s == '}' || *s == ']'))
-            depth--;
-        else if (depth == 0 && (*s == ',' || *s == '}'))
-            return s;
-        s++;
-    }
-    return end;
-}
-
-/* Whether the JSON string text (quotes included) is name, escapes decoded. */
-static bool key_is(const char *text, size_t len, const char *name)
-{
-    size_t n = strlen(name);
-    if (!memchr(text, '\\', len))
-        return len == n + 2 && memcmp(text + 1, name, n) == 0;
-    json_t *k = json_loadb(text, len, JSON_DECODE_ANY, NULL);
-    bool is =
-        json_is_string(k) && json_string_length(k) == n && !memcmp(json_string_value(k), name, n);
-    json_decref(k);
-    return is;
-}
-
-/* Where the value of the top-level member name starts in the JSON object text, or NULL. */
-static const char *member_value(const char *s, const char *end, const char *name)
-{
-    s = skip_ws(s, end);
-    if (s == end || *s != '{')
-        return NULL;
-    for (s++;;) {
-        s = skip_ws(s, end);
-        if (s == end || *s != '"')
-            return NULL;
-        const char *key = s;
-        s = skip_string(s, end);
-        bool found = key_is(key, (size_t)(s - key), name);
-        s = skip_ws(s, end);
-        if (s == end || *s != ':')
-            return NULL;
-        s = skip_ws(s + 1, end);
-        if (found)
-            return s;
-        s = member_end(s, end);
-        if (s == end || *s != ',')
-            return NULL;
-        s++;
-    }
-}
-
-/* jansson reads -0 as the integer 0; SPEC §2: expires_in has no sign, as in the query. */
+/* jansson reads -0 as the integer 0, but as the real -0.0 when told to read integers as
+ * reals: read the body so once more, only when expires_in is 0. SPEC §2: expires_in has no
+ * sign, as in the query. */
 static bool is_minus_zero(const struct http_request *req, json_t *v)
 {
     if (!json_is_integer(v) || json_integer_value(v) != 0)
         return false;
-    const char *text = member_value(req->body, req->body + req->body_len, "expires_in");
-    return !text || *text == '-';
+    json_t *reals = json_loadb(req->body, req->body_len, JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *r = json_object_get(reals, "expires_in");
+    bool minus = !json_is_real(r) || signbit(json_real_value(r));
+    json_decref(reals);
+    return minus;
 }
 
 static int parse_json(const struct http_request *req, struct params *p, const char **why)

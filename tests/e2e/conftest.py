@@ -39,14 +39,15 @@ def pytest_sessionfinish(session, exitstatus):
         print("\nrcauth e2e: kept %s" % path)
 
 
-def make_server(name, extra_args=None, tls=None):
-    """A started Server in its own temp dir (caller stops it); tls as helpers.Server's."""
+def make_server(name, extra_args=None, tls=None, server_class=helpers.Server):
+    """A started server_class (a helpers.Server) in its own temp dir (caller stops it); tls
+    as helpers.Server's."""
     if not os.path.exists(helpers.RCAUTH_BIN):
         pytest.fail("rcauth binary not found at %s (run `make build` or set RCAUTH_BIN)"
                     % helpers.RCAUTH_BIN, pytrace=False)
     workdir = os.path.join(_root(), "%s-%s" % (name, uuid.uuid4().hex[:6]))
     os.makedirs(workdir)
-    srv = helpers.Server(workdir, name, extra_args=extra_args, tls=tls)
+    srv = server_class(workdir, name, extra_args=extra_args, tls=tls)
     try:
         srv.start()
     except RuntimeError as e:

@@ -4,8 +4,6 @@ document per account issuer, whose issuer is the iss of that account's tokens, a
 every URL works as given."""
 
 import json
-import os
-import uuid
 
 import pytest
 import requests
@@ -125,11 +123,8 @@ class AnyPortServer(helpers.Server):
 
 def test_port_0_public_url_names_the_bound_port():
     """The default public URL is made from --listen: with port 0, the port bound, not ":0"."""
-    workdir = os.path.join(conftest._root(), "port0-%s" % uuid.uuid4().hex[:6])
-    os.makedirs(workdir)
-    srv = AnyPortServer(workdir, "port0")
+    srv = conftest.make_server("port0", server_class=AnyPortServer)
     try:
-        srv.start()
         root = srv.base
         assert not root.endswith(":0") and not root.endswith(":1"), root
         a = srv.admin()
@@ -158,11 +153,8 @@ class ZeroPaddedPortServer(helpers.Server):
 
 def test_a_zero_padded_listen_port_is_named_as_a_number():
     """Clients write the port as a number: the issuer must match what they configure."""
-    workdir = os.path.join(conftest._root(), "port-padded-%s" % uuid.uuid4().hex[:6])
-    os.makedirs(workdir)
-    srv = ZeroPaddedPortServer(workdir, "padded")
+    srv = conftest.make_server("padded", server_class=ZeroPaddedPortServer)
     try:
-        srv.start()
         acct = srv.admin().create_account()
         doc = _doc(srv.base, acct["id"]).json()
         assert doc["issuer"] == "http://127.0.0.1:%d/%s" % (srv.port, acct["id"]), doc
