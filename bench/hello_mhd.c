@@ -1,17 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /* The benchmark baseline: a hello-world JSON server on libmicrohttpd with the same
  * threading and options as src/http/server.c, answering {"hello":"world"} to everything.
- * Usage: hello-mhd PORT [THREADS]. Runs until SIGINT or SIGTERM. It measures the
- * library's ceiling on this machine; rcauth's own figures are compared with it. */
+ * Usage: hello-mhd PORT [THREADS [sign]]. Runs until SIGINT or SIGTERM. It measures the
+ * library's ceiling on this machine; rcauth's own figures are compared with it.
+ * With "sign", each answer is instead one Ed25519 signature (libsodium, as rcauth's tokens)
+ * of a distinct message the size of an access token's header and claims: the most token
+ * issuance could reach here if it did nothing else. */
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char hello[] = "{\"hello\":\"world\"}";
+static bool sign_mode;
+static unsigned char secret_key[crypto_sign_SECRETKEYBYTES];
+
+/* {"sig":"…"}: the signature of a 400-byte message made distinct by a counter. */
+static struct MHD_Response *signed_answer(void)
+{
+    static unsigned long counter;
+    unsigned char msg[400], sig[crypto_sign_BYTES];
+    char
+        b64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    char body[sizeof(b64) + 16];
+    unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+
+    memset(msg, 'x', sizeof(msg));
+    memcpy(msg, &n, sizeof(n));
+    crypto_sign_detached(sig, NULL, msg, sizeof(msg), secret_key);
+    sodium_bin2base64(b64, sizeof(b64), sig, sizeof(sig), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    int len = snprintf(body, sizeof(body), "{\"sig\":\"%s\"}", b64);
+    return MHD_create_response_from_buffer((size_t)len, body, MHD_RESPMEM_MUST_COPY);
+}
 
 /* Any non-NULL marker: the first call only records that the request has started. */
 static int started;
@@ -38,7 +63,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0; /* bodies are read and dropped */
         return MHD_YES;
     }
-    r = MHD_create_response_from_buffer(sizeof(hello) - 1, (void *)hello, MHD_RESPMEM_PERSISTENT);
+    r = sign_mode ? signed_answer()
+                  : MHD_create_response_from_buffer(sizeof(hello) - 1, (void *)hello,
+                                                    MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
@@ -67,9 +94,17 @@ int main(int argc, char **argv)
     int sig;
 
     if (argc < 2 || parse_int(argv[1], 1, 65535, &port) != 0 ||
-        (argc > 2 && parse_int(argv[2], 0, 1024, &threads) != 0)) {
-        fprintf(stderr, "usage: %s PORT [THREADS]\n", argv[0]);
+        (argc > 2 && parse_int(argv[2], 0, 1024, &threads) != 0) ||
+        (argc > 3 && strcmp(argv[3], "sign") != 0) || argc > 4) {
+        fprintf(stderr, "usage: %s PORT [THREADS [sign]]\n", argv[0]);
         return 2;
+    }
+    sign_mode = argc > 3;
+    if (sodium_init() < 0)
+        return 1;
+    if (sign_mode) {
+        unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+        crypto_sign_keypair(public_key, secret_key);
     }
     if (threads == 0)
         threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;

@@ -3,6 +3,8 @@
 # `make bench`: rcauth side by side with the HTTP ceiling and with two peers, all measured in
 # one run, on loopback, with wrk (2 threads, 64 keep-alive connections, bench/requests.lua).
 #   ceiling    hello-world JSON on libmicrohttpd with rcauth's thread settings (hello_mhd.c)
+#   bound      the same server answering one Ed25519 signature per request (hello_mhd.c sign):
+#              what issuance could reach here if signing were all it did
 #   issue      rcauth POST /{account}/token, JSON client credentials over 1,000 accesses
 #   verify     rcauth GET /token?access_token=… over 10,000 live tokens
 #   authorize  rcauth GET /authorize (nginx auth_request) over the same tokens
@@ -31,8 +33,8 @@ usage: bench/run.sh [--duration SECONDS] [--runs N] [--only LIST] [--accesses N]
        bench/run.sh --scale [bench/scale.sh options]
   --duration    seconds per wrk run (default 10)
   --runs        runs per measurement, in interleaved rounds; figures are medians (default 3)
-  --only        comma-separated: ceiling issue verify authorize oidc glewlwyd, or the groups
-                rcauth (= ceiling,issue,verify,authorize), peers (= oidc,glewlwyd), all
+  --only        comma-separated: ceiling bound issue verify authorize oidc glewlwyd, or the
+                groups rcauth (= ceiling,bound,issue,verify,authorize), peers (= oidc,glewlwyd), all
                 (default all)
   --accesses    rcauth accesses the issuance cycles over (default 1000)
   --tokens      live rcauth tokens verification and /authorize cycle over (default 10000)
@@ -63,10 +65,10 @@ done
 declare -A want=()
 for item in ${only//,/ }; do
     case $item in
-    all) for k in ceiling issue verify authorize oidc glewlwyd; do want[$k]=1; done ;;
-    rcauth) for k in ceiling issue verify authorize; do want[$k]=1; done ;;
+    all) for k in ceiling bound issue verify authorize oidc glewlwyd; do want[$k]=1; done ;;
+    rcauth) for k in ceiling bound issue verify authorize; do want[$k]=1; done ;;
     peers) want[oidc]=1 want[glewlwyd]=1 ;;
-    ceiling | issue | verify | authorize | oidc | glewlwyd) want[$item]=1 ;;
+    ceiling | bound | issue | verify | authorize | oidc | glewlwyd) want[$item]=1 ;;
     *) usage ;;
     esac
 done
@@ -89,13 +91,20 @@ if wants glewlwyd; then glewlwyd_install; fi
 plan() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$work/plan.tsv"; }
 setup() { $PY "$repo/bench/setup.py" "$@"; }
 
+printf 'GET\t/\t\n' >"$work/hello.req"
 if wants ceiling; then
     port=$(free_port)
     start_bg "$work/hello.log" "$repo/build/hello-mhd" "$port" 0
     wait_http "http://127.0.0.1:$port/" "$bg_pid" "$work/hello.log"
-    printf 'GET\t/\t\n' >"$work/hello.req"
     plan ceiling "hello-world JSON, libmicrohttpd ($cores threads)" "http://127.0.0.1:$port" \
         "$work/hello.req" 200 "$bg_pid"
+fi
+if wants bound; then
+    port=$(free_port)
+    start_bg "$work/bound.log" "$repo/build/hello-mhd" "$port" 0 sign
+    wait_http "http://127.0.0.1:$port/" "$bg_pid" "$work/bound.log"
+    plan bound "hello-world + one Ed25519 signature" "http://127.0.0.1:$port" \
+        "$work/hello.req" 200 "$bg_pid" '"sig":'
 fi
 
 if wants issue || wants verify || wants authorize; then
