@@ -25,13 +25,13 @@ usage() {
     cat >&2 <<'EOF'
 usage: bench/scale.sh [--duration SECONDS] [--runs N] [--minutes M] [--accesses N]
                       [--spread N] [--admin-every N] [--sample-every SECONDS]
-  (also: bench/run.sh --scale …; defaults 10 s, 3 runs, 10 minutes, 1000000 accesses,
+  (also: bench/run.sh --scale …; defaults 10 s, 5 runs, 10 minutes, 1000000 accesses,
   spread 100000, an admin write every 5000 requests, memory sampled every 30 s)
 EOF
     exit 2
 }
 
-duration=10 runs=3 minutes=10 accesses=1000000 small=1000 spread=100000 tokens=10000
+duration=10 runs=5 minutes=10 accesses=1000000 small=1000 spread=100000 tokens=10000
 admin_every=5000 sample_every=30
 while [ $# -gt 0 ]; do
     case "$1" in
