@@ -73,6 +73,26 @@ static void test_framing_refuses_control_characters_in_values(void **state)
     assert_int_equal(check(utf8, 2), 0);
 }
 
+/* Values are read eight bytes at a time: every byte value, at every place of a value longer
+ * than a few words, is refused exactly when it is a control character but HTAB. */
+static void test_framing_control_characters_anywhere_in_long_values(void **state)
+{
+    (void)state;
+    char value[42];
+    for (int c = 1; c < 256; c++) {
+        bool control = (c < 0x20 && c != '\t') || c == 0x7f;
+        for (size_t at = 0; at < sizeof(value) - 1; at++) {
+            memset(value, 'a', sizeof(value) - 1);
+            value[sizeof(value) - 1] = '\0';
+            value[at] = (char)c;
+            const struct http_kv h[] = {{"Host", "x"}, {"Authorization", value}};
+            int status = check(h, 2);
+            if (status != (control ? 400 : 0))
+                fail_msg("byte 0x%02x at %zu: status %d", c, at, status);
+        }
+    }
+}
+
 static void test_framing_refuses_ambiguous_lengths(void **state)
 {
     (void)state;
@@ -324,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_framing_refuses_ambiguous_lengths),
         cmocka_unit_test(test_framing_refuses_unknown_codings),
         cmocka_unit_test(test_framing_refuses_control_characters_in_values),
+        cmocka_unit_test(test_framing_control_characters_anywhere_in_long_values),
         cmocka_unit_test(test_framing_refuses_folds_onto_framing_fields),
         cmocka_unit_test(test_framing_wants_one_host_in_http_1_1),
         cmocka_unit_test(test_framing_refuses_names_that_are_not_tokens),
