@@ -437,6 +437,50 @@ static void test_router_404(void **state)
     http_router_free(rt);
 }
 
+HANDLER(short_literal)
+HANDLER(long_literal)
+HANDLER(param_first)
+
+/* Routes are passed over by their first segment when it is literal: a segment that is a
+ * prefix of another, or equal up to its length, must not be taken for it, and a route
+ * whose first segment is a parameter is still tried for every path. */
+static void test_router_first_segment(void **state)
+{
+    (void)state;
+    struct http_router *rt = http_router_new();
+    http_router_add(rt, "GET", "/ab/{x}", h_short_literal);
+    http_router_add(rt, "GET", "/abc", h_long_literal);
+    http_router_add(rt, "GET", "/{x}/c", h_param_first);
+    struct http_response res;
+    struct seen s;
+    static const struct {
+        const char *path, *handler;
+    } cases[] = {{"/ab/1", "short_literal"},
+                 {"/abc", "long_literal"},
+                 {"/ab/c", "short_literal"},
+                 {"/abc/c", "param_first"},
+                 {"/a/c", "param_first"},
+                 {"/abcd/c", "param_first"},
+                 {"/ab", NULL},
+                 {"/abcd", NULL},
+                 {"/a", NULL},
+                 {"/", NULL},
+                 {"ab/1", NULL},
+                 {"abc", NULL}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int status = route(rt, "GET", cases[i].path, &s, &res);
+        if (cases[i].handler) {
+            assert_int_equal(status, 200);
+            assert_string_equal(s.handler, cases[i].handler);
+        } else {
+            assert_null(s.handler);
+            expect_error(&res, 404, "not_found");
+        }
+        http_response_cleanup(&res);
+    }
+    http_router_free(rt);
+}
+
 static void test_router_405(void **state)
 {
     (void)state;
@@ -694,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_router_match),
         cmocka_unit_test(test_router_404),
+        cmocka_unit_test(test_router_first_segment),
         cmocka_unit_test(test_router_405),
         cmocka_unit_test(test_server_keepalive),
         cmocka_unit_test(test_server_errors),
