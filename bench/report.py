@@ -4,8 +4,8 @@
 and its results (KEY and the JSON of bench/wrk_run.py per line, one line per run).
 Usage: report.py PLAN RESULTS --meta NAME=VALUE…
 Each figure is the median over the runs; errors are the total over the runs. Then the
-machine-readable lines, one figure each. Exit status 3 when the ceiling or an rcauth
-measurement had errors, else 0."""
+machine-readable lines, one figure each. Exit status 3 when the ceiling, the bound or an
+rcauth measurement had errors, else 0."""
 import argparse
 import json
 import statistics

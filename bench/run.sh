@@ -13,11 +13,12 @@
 #   glewlwyd   Glewlwyd (Debian's package): tokens with its default PBKDF2 cost, and with a
 #              lowered cost (labelled)
 # Prints one table (req/s, p50, p99, errors, ratios, load) and then machine-readable lines:
-# ratio.*= (rcauth ÷ ceiling), vs.*= (rcauth issuance ÷ peer), p99_ms.*=.
+# ratio.*= (rcauth's rows and the bound ÷ ceiling; ratio.issue_of_bound= issuance ÷ bound),
+# vs.*= (rcauth issuance ÷ peer), p99_ms.*=.
 # Peers are installed at run time into ~/.cache/rcauth-bench (RCAUTH_BENCH_CACHE); every
 # process started is stopped and the work directory removed on exit.
-# Exit status: 0; 1 when something could not be set up or measured; 3 when the ceiling or an
-# rcauth measurement had errors (non-2xx answers or socket errors).
+# Exit status: 0; 1 when something could not be set up or measured; 3 when the ceiling, the
+# bound or an rcauth measurement had errors (non-2xx answers or socket errors).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
