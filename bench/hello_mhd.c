@@ -100,10 +100,10 @@ int main(int argc, char **argv)
         return 2;
     }
     sign_mode = argc > 3;
-    if (sodium_init() < 0)
-        return 1;
     if (sign_mode) {
         unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+        if (sodium_init() < 0)
+            return 1;
         crypto_sign_keypair(public_key, secret_key);
     }
     if (threads == 0)

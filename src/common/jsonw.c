@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON writer: commas, nesting and string escaping for hand-shaped responses. */
 #include "common/jsonw.h"
+#include "common/swar.h"
 #include "common/timeutil.h"
 
 #include <string.h>
@@ -193,18 +194,14 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
  * loop of every answer. */
 static const bool plain[256] = {[' ' ... '!'] = true, ['#' ... '['] = true, [']' ... '~'] = true};
 
-/* Whether all 8 bytes of w are plain, tested at once ("Bit Twiddling Hacks": the tests
- * for a byte less than n or equal to 0 are exact as to whether any byte is): no byte below
- * 0x20, none at 0x7f or above, no '"', no '\\'. */
+/* Whether all 8 bytes of w are plain: no byte below 0x20, none at 0x7f or above, no '"',
+ * no '\\'. */
 static bool word_is_plain(uint64_t w)
 {
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-    uint64_t control = (w - ones * 0x20) & ~w;
-    uint64_t del_or_high = w | (w + ones); /* no carry between bytes without a high bit */
-    uint64_t is_quote = (quote - ones) & ~quote;
-    uint64_t is_backslash = (backslash - ones) & ~backslash;
-    return ((control | del_or_high | is_quote | is_backslash) & high) == 0;
+    uint64_t del_or_high =
+        (w | (w + SWAR_ONES)) & SWAR_HIGH; /* no carry between bytes without a high bit */
+    return (swar_bytes_below(w, 0x20) | del_or_high | swar_bytes_equal(w, '"') |
+            swar_bytes_equal(w, '\\')) == 0;
 }
 
 /* The length of the run at s that needs no escaping: plain bytes and valid UTF-8; eight at

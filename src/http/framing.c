@@ -10,6 +10,7 @@
  * is read as the next request). So each of these is refused here, and the server closes the
  * connection after the answer, so that nothing sent after it on the connection is read as a
  * request. */
+#include "common/swar.h"
 #include "http/http_int.h"
 
 #include <stdbool.h>
@@ -31,14 +32,11 @@ static bool is_control(unsigned char c)
     return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
-/* Whether any of the 8 bytes of w is below 0x20 or is 0x7f ("Bit Twiddling Hacks": both
- * tests are exact as to whether any byte is). A tab passes here too: the bytes are then
- * looked at one by one. */
+/* Whether some byte of w is below 0x20 or is 0x7f. A tab passes here too: the bytes are
+ * then looked at one by one. */
 static bool word_may_have_control(uint64_t w)
 {
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    uint64_t del = w ^ (ones * 0x7f);
-    return (((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & high;
+    return (swar_bytes_below(w, 0x20) | swar_bytes_equal(w, 0x7f)) != 0;
 }
 
 /* RFC 9110 §5.5: a field value holds no control character but HTAB. libmicrohttpd 0.9.75

@@ -77,10 +77,12 @@ static void rank_pattern(struct route *r)
 {
     const char *p = r->pattern[0] == '/' ? r->pattern + 1 : r->pattern;
 
-    r->first_len = seg_len(p);
-    r->first_is_param = is_param(p, r->first_len);
     for (int i = 0;; i++) {
         size_t n = seg_len(p);
+        if (i == 0) {
+            r->first_len = n;
+            r->first_is_param = is_param(p, n);
+        }
         if (!is_param(p, n)) {
             r->nliterals++;
             if (i < 32)
